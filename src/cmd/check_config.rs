@@ -1,0 +1,21 @@
+//! `pcrecon check-config [--config FILE]`
+//!
+//! Validates the config (exit 2 on any problem, including a missing client secret when the
+//! source needs one) and prints the effective config, secrets redacted.
+
+use clap::Args;
+
+use super::Global;
+use crate::error::Result;
+
+/// Arguments of `check-config` (only the global options).
+#[derive(Debug, Args)]
+pub struct CheckConfigArgs {}
+
+/// Runs `check-config`.
+pub fn execute(g: &Global, _a: &CheckConfigArgs) -> Result<i32> {
+    let cfg = g.load_config()?;
+    print!("{}", cfg.to_redacted_toml());
+    println!("# config OK");
+    Ok(0)
+}

@@ -1,0 +1,39 @@
+//! `pcrecon reconcile --snapshot DIR [--config FILE] [--out DIR] [--period YYYY-MM]...`
+//!
+//! Normalises the snapshot at DIR, reconciles it against the configured ledger and writes the
+//! reports into `<out>/<run-id>/`. No network. Exit 0 (nothing outside tolerance), 1 (differences
+//! found), 2 (config), 3 (input data).
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::Global;
+use crate::error::Result;
+use crate::pipeline::{self, RunOptions};
+
+/// Arguments of `reconcile`.
+#[derive(Debug, Args)]
+pub struct ReconcileArgs {
+    /// The snapshot folder to read.
+    #[arg(long, value_name = "DIR")]
+    pub snapshot: PathBuf,
+}
+
+/// Runs `reconcile`.
+pub fn execute(g: &Global, a: &ReconcileArgs) -> Result<i32> {
+    let started = chrono::Utc::now();
+    let cfg = g.load_config()?;
+    pipeline::reconcile_snapshot(
+        &cfg,
+        RunOptions {
+            command: "reconcile",
+            started,
+            run_id: None,
+            snapshot: super::absolute(&a.snapshot),
+            periods: g.periods.clone(),
+            out_dir: g.out_dir(&cfg),
+            progress: g.progress(),
+        },
+    )
+}

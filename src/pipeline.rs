@@ -1,0 +1,171 @@
+//! The offline half of every run: snapshot → normalise → ledger → reconcile → report, with stage
+//! timings. `run` and `reconcile` both end here.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+
+use crate::config::Config;
+use crate::error::Result;
+use crate::ledger;
+use crate::normalise;
+use crate::progress::Progress;
+use crate::reconcile;
+use crate::report::summary::{InputFile, RunSummary};
+use crate::report::{self, publish};
+use crate::source::snapshot::{self, Period, Snapshot};
+
+/// What the caller decides for one run.
+#[derive(Debug)]
+pub struct RunOptions<'a> {
+    /// `run` or `reconcile` (recorded in the summary).
+    pub command: &'a str,
+    /// When the run started (its id).
+    pub started: DateTime<Utc>,
+    /// Run id, when the caller has already chosen it (`run` shares it with its snapshot).
+    pub run_id: Option<String>,
+    /// The snapshot to read.
+    pub snapshot: PathBuf,
+    /// `--period` months (empty = all).
+    pub periods: Vec<Period>,
+    /// Report folder.
+    pub out_dir: PathBuf,
+    /// Progress display.
+    pub progress: Progress,
+}
+
+/// Reconciles one snapshot and publishes the reports; returns the exit status (0 or 1).
+pub fn reconcile_snapshot(cfg: &Config, opts: RunOptions<'_>) -> Result<i32> {
+    let rules = cfg.rules()?;
+    let formats = cfg.formats()?;
+    let ledger_format = cfg.ledger_format()?;
+    let mut timings: Vec<(&'static str, Duration)> = Vec::new();
+    let mut clock = Instant::now();
+    let mut lap = |name: &'static str, timings: &mut Vec<(&'static str, Duration)>| {
+        let now = Instant::now();
+        timings.push((name, now - clock));
+        tracing::debug!(
+            stage = name,
+            ms = (now - clock).as_millis() as u64,
+            "stage done"
+        );
+        clock = now;
+    };
+    // fail fast on ledger paths before the expensive snapshot parse
+    let ledger_files = ledger::resolve(&cfg.ledger.paths, &cfg.base_dir)?;
+
+    opts.progress.stage("reading the snapshot");
+    let snap = Snapshot::open(&opts.snapshot, &opts.periods)?;
+    lap("read", &mut timings);
+    opts.progress.stage("normalising line items");
+    let charges = normalise::normalise(&snap)?;
+    lap("normalise", &mut timings);
+    opts.progress.stage("reading the ledger");
+    let ledger = ledger::load(&ledger_files, &ledger_format)?;
+    lap("ledger", &mut timings);
+    opts.progress.stage("reconciling");
+    let outcome = reconcile::reconcile(
+        &charges.billing,
+        &ledger.accepted,
+        &charges.invoices,
+        &rules,
+    )?;
+    lap("reconcile", &mut timings);
+
+    let exit_status = if outcome.has_differences() && cfg.report.fail_on == "difference" {
+        1
+    } else {
+        0
+    };
+    let run_id = opts
+        .run_id
+        .clone()
+        .unwrap_or_else(|| publish::run_id(opts.started, &[&opts.out_dir]));
+    opts.progress.stage("writing reports");
+    let staging = publish::Staging::new(&opts.out_dir, &run_id)?;
+    let (mut billing, mut usage) = (charges.billing, charges.usage);
+    let (mut rec, mut checks, mut rejected) = (
+        outcome.reconciliation.clone(),
+        outcome.invoice_checks.clone(),
+        ledger.rejected,
+    );
+    // CSV and Parquet of the four contract reports (+ usage details) are independent: write them in parallel
+    let dir = staging.path();
+    let results: Vec<Result<()>> = {
+        let mut jobs: Vec<(&str, &mut polars::prelude::DataFrame)> = vec![
+            ("charges", &mut billing),
+            ("usage_line_items", &mut usage),
+            ("reconciliation", &mut rec),
+            ("invoice_checks", &mut checks),
+            ("rejected_ledger_rows", &mut rejected),
+        ];
+        use rayon::prelude::*;
+        jobs.par_iter_mut()
+            .map(|(name, df)| report::write_table(dir, name, df, formats))
+            .collect()
+    };
+    results.into_iter().collect::<Result<Vec<()>>>()?;
+
+    let mut inputs = Vec::new();
+    if let Some(m) = &snap.manifest {
+        inputs.push(InputFile {
+            path: display(m),
+            kind: "snapshot_manifest",
+            sha256: snapshot::file_sha256(m)?,
+        });
+    }
+    for f in &ledger.files {
+        inputs.push(InputFile {
+            path: f.file.display.clone(),
+            kind: "ledger",
+            sha256: f.sha256.clone(),
+        });
+    }
+    lap("write", &mut timings);
+    let ledger_rows: usize = ledger.files.iter().map(|f| f.rows).sum();
+    let summary = RunSummary {
+        run_id: &run_id,
+        command: opts.command,
+        started: opts.started,
+        finished: Utc::now(),
+        exit_status,
+        tolerance: cfg.reconcile.tolerance.trim(),
+        rules: &rules,
+        snapshot: display(&opts.snapshot),
+        inputs: &inputs,
+        outcome: &outcome,
+        rejected_by_reason: &ledger.rejected_by_reason,
+        invoice_summaries: &snap.summaries,
+        counts: vec![
+            ("invoices", snap.invoices.len()),
+            ("charges", billing.height()),
+            ("usage_line_items", usage.height()),
+            ("ledger_rows", ledger_rows),
+            ("ledger_accepted", ledger.accepted.height()),
+            ("ledger_rejected", rejected.height()),
+            ("grain_rows", rec.height()),
+            ("invoice_checks", checks.height()),
+        ],
+        timings,
+    };
+    let json = serde_json::to_string_pretty(&summary.to_json()).expect("summary json") + "\n";
+    write(&dir.join("summary.json"), json.as_bytes())?;
+    write(&dir.join("summary.md"), summary.to_markdown()?.as_bytes())?;
+    let folder = staging.publish(&run_id)?;
+    opts.progress.finish();
+    tracing::info!(run_id = %run_id, reports = %folder.display(), exit_status, "run complete");
+    for ((cur, st), t) in &outcome.totals {
+        tracing::info!(currency = %cur, status = st.as_str(), rows = t.rows, "grain rows");
+    }
+    Ok(exit_status)
+}
+
+fn display(p: &Path) -> String {
+    p.to_string_lossy().into_owned()
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+    std::fs::write(path, bytes)
+        .map_err(|e| crate::error::Error::Input(format!("cannot write {}: {e}", path.display())))
+}

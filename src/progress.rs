@@ -1,0 +1,45 @@
+//! Progress on a terminal (a spinner naming the stage), nothing when stderr is not a TTY or
+//! with `-q`.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// The run's progress display.
+#[derive(Debug, Clone)]
+pub struct Progress(Option<ProgressBar>);
+
+impl Progress {
+    /// A spinner when `enabled` and stderr is a terminal; otherwise silent.
+    pub fn new(enabled: bool) -> Progress {
+        if !enabled || !std::io::stderr().is_terminal() {
+            return Progress(None);
+        }
+        let pb = ProgressBar::new_spinner();
+        pb.set_style(
+            ProgressStyle::with_template("{spinner} {elapsed:>4} {msg}").expect("template"),
+        );
+        pb.enable_steady_tick(Duration::from_millis(120));
+        Progress(Some(pb))
+    }
+
+    /// A hidden display (tests, machines).
+    pub fn hidden() -> Progress {
+        Progress(None)
+    }
+
+    /// Names the current stage.
+    pub fn stage(&self, msg: &'static str) {
+        if let Some(pb) = &self.0 {
+            pb.set_message(msg);
+        }
+    }
+
+    /// Clears the display.
+    pub fn finish(&self) {
+        if let Some(pb) = &self.0 {
+            pb.finish_and_clear();
+        }
+    }
+}
