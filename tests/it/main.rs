@@ -1,0 +1,8 @@
+//! Integration tests: the real binary on real files (sample data, derived bad inputs), reports read
+//! back (CSV and Parquet), and property tests of the reconciliation against an independent model.
+//! One test crate, so polars is linked once.
+
+mod bad_input;
+mod common;
+mod golden;
+mod properties;
