@@ -118,6 +118,16 @@ pub struct PartnerCenterConfig {
     pub line_items: String,
     /// Concurrent requests across the whole fetch.
     pub max_concurrency: u32,
+    /// Line items per v1 page (the API's maximum is 2000).
+    pub page_size: u32,
+    /// Attempts per request before the fetch fails (exit 4).
+    pub max_attempts: u32,
+    /// Timeout of one HTTP request.
+    pub request_timeout_secs: u64,
+    /// How long a Graph export may take before the fetch gives up.
+    pub export_deadline_secs: u64,
+    /// Also download each invoice's statement PDF (App+User).
+    pub statement_pdf: bool,
 }
 
 impl Default for PartnerCenterConfig {
@@ -132,6 +142,11 @@ impl Default for PartnerCenterConfig {
             refresh_token_file: "secrets/refresh-token".into(),
             line_items: "auto".into(),
             max_concurrency: 4,
+            page_size: 2000,
+            max_attempts: 6,
+            request_timeout_secs: 180,
+            export_deadline_secs: 3600,
+            statement_pdf: false,
         }
     }
 }

@@ -36,6 +36,27 @@ impl Progress {
         }
     }
 
+    /// Turns the display into a bar of `len` steps named `unit`.
+    pub fn bar(&self, len: u64, unit: &'static str) {
+        if let Some(pb) = &self.0 {
+            pb.set_length(len);
+            pb.set_position(0);
+            pb.set_style(
+                ProgressStyle::with_template(&format!(
+                    "{{bar:30}} {{pos}}/{{len}} {unit} {{elapsed:>4}} {{msg}}"
+                ))
+                .expect("template"),
+            );
+        }
+    }
+
+    /// One more step done.
+    pub fn inc(&self) {
+        if let Some(pb) = &self.0 {
+            pb.inc(1);
+        }
+    }
+
     /// Clears the display.
     pub fn finish(&self) {
         if let Some(pb) = &self.0 {

@@ -1,12 +1,16 @@
 //! `pcrecon fetch [--config FILE] [--period YYYY-MM]... [--out DIR]`
 //!
-//! Only fetches: writes a snapshot of the Partner Center API's responses (the contract's layout)
-//! into `--out DIR` (created; must not exist or be empty) or `<snapshot_dir>/<run-id>/`.
+//! Only fetches: writes a snapshot of the Partner Center and Graph responses (the contract's
+//! layout) into `--out DIR` (created; it must not exist or be empty) or, without `--out`, into
+//! `<snapshot_dir>/<run-id>/`. A fetch that fails leaves no snapshot under its final name.
+//! Exit 0 (done), 2 (config, missing secret), 4 (authentication or API failure after retries).
 
 use clap::Args;
 
 use super::Global;
 use crate::error::{Error, Result};
+use crate::report::publish;
+use crate::source::partner_center::{self, FetchOptions};
 
 /// Arguments of `fetch` (only the global options).
 #[derive(Debug, Args)]
@@ -14,15 +18,31 @@ pub struct FetchArgs {}
 
 /// Runs `fetch`.
 pub fn execute(g: &Global, _a: &FetchArgs) -> Result<i32> {
+    let started = chrono::Utc::now();
     let cfg = g.load_config()?;
-    match cfg.source.kind.as_str() {
-        "snapshot" => Err(Error::Config(format!(
+    if cfg.source.kind == "snapshot" {
+        return Err(Error::Config(format!(
             "source.kind = snapshot: nothing to fetch ({} reads the snapshot at {}); set source.kind = \"partner_center\" to fetch",
             cfg.path.display(),
             cfg.source.dir.display()
-        ))),
-        _ => Err(Error::Source(
-            "the live API client is not part of this build yet".into(),
-        )),
+        )));
     }
+    let dest = match &g.out {
+        Some(dir) => super::absolute(dir),
+        None => cfg
+            .source
+            .snapshot_dir
+            .join(publish::run_id(started, &[&cfg.source.snapshot_dir])),
+    };
+    let outcome = partner_center::fetch(
+        &cfg,
+        FetchOptions {
+            periods: g.periods.clone(),
+            dest,
+            progress: g.progress(),
+        },
+    )?;
+    tracing::info!(snapshot = %outcome.snapshot.display(), invoices = outcome.invoices_fetched, "snapshot written");
+    println!("{}", outcome.snapshot.display());
+    Ok(0)
 }

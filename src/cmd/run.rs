@@ -2,13 +2,15 @@
 //!
 //! The nightly job: fetch → normalise → reconcile → report. With `source.kind = "snapshot"` it
 //! reconciles the configured snapshot folder (`source.dir`) offline; with `"partner_center"` it
-//! fetches a new snapshot into `<snapshot_dir>/<run-id>/` first.
+//! first fetches a new snapshot into `<snapshot_dir>/<run-id>/` (the report folder shares the id).
 
 use clap::Args;
 
 use super::Global;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::pipeline::{self, RunOptions};
+use crate::report::publish;
+use crate::source::partner_center::{self, FetchOptions};
 
 /// Arguments of `run` (only the global options).
 #[derive(Debug, Args)]
@@ -18,23 +20,32 @@ pub struct RunArgs {}
 pub fn execute(g: &Global, _a: &RunArgs) -> Result<i32> {
     let started = chrono::Utc::now();
     let cfg = g.load_config()?;
-    match cfg.source.kind.as_str() {
-        "snapshot" => pipeline::reconcile_snapshot(
+    let out_dir = g.out_dir(&cfg);
+    let (snapshot, run_id) = if cfg.source.kind == "snapshot" {
+        (cfg.source.dir.clone(), None)
+    } else {
+        let run_id = publish::run_id(started, &[&out_dir, &cfg.source.snapshot_dir]);
+        let dest = cfg.source.snapshot_dir.join(&run_id);
+        let fetched = partner_center::fetch(
             &cfg,
-            RunOptions {
-                command: "run",
-                started,
-                run_id: None,
-                snapshot: cfg.source.dir.clone(),
+            FetchOptions {
                 periods: g.periods.clone(),
-                out_dir: g.out_dir(&cfg),
+                dest,
                 progress: g.progress(),
             },
-        ),
-        _ => Err(Error::Source(
-            "source.kind = \"partner_center\": the live API client is not part of this build yet; \
-             fetch a snapshot elsewhere and run `pcrecon reconcile --snapshot DIR`"
-                .into(),
-        )),
-    }
+        )?;
+        (fetched.snapshot, Some(run_id))
+    };
+    pipeline::reconcile_snapshot(
+        &cfg,
+        RunOptions {
+            command: "run",
+            started,
+            run_id,
+            snapshot,
+            periods: g.periods.clone(),
+            out_dir,
+            progress: g.progress(),
+        },
+    )
 }

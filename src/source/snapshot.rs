@@ -438,7 +438,12 @@ fn walk(dir: &Path, rel: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 
 /// Writes `<root>/manifest.json`: what the snapshot holds, with every file's size and sha256.
 /// `source` says where the data came from; `fetched_at` when (RFC 3339).
-pub fn write_manifest(root: &Path, source: &str, fetched_at: &str) -> Result<PathBuf> {
+pub fn write_manifest(
+    root: &Path,
+    source: &str,
+    fetched_at: &str,
+    extra: serde_json::Value,
+) -> Result<PathBuf> {
     let mut files = Vec::new();
     walk(root, Path::new(""), &mut files)?;
     files.retain(|f| f != Path::new("manifest.json"));
@@ -458,13 +463,16 @@ pub fn write_manifest(root: &Path, source: &str, fetched_at: &str) -> Result<Pat
             .items
             .len();
     }
-    let doc = serde_json::json!({
+    let mut doc = serde_json::json!({
         "pcrecon_snapshot": 1,
         "source": source,
         "fetched_at": fetched_at,
         "invoices": invoices,
-        "files": entries,
     });
+    if let (Some(d), serde_json::Value::Object(x)) = (doc.as_object_mut(), extra) {
+        d.extend(x);
+    }
+    doc["files"] = serde_json::Value::Array(entries);
     let path = root.join("manifest.json");
     let text = serde_json::to_string_pretty(&doc).expect("manifest json") + "\n";
     fs::write(&path, text).map_err(|e| Error::input_file(&path, format!("cannot write: {e}")))?;

@@ -8,14 +8,28 @@ use crate::common::*;
 /// Runs `reconcile` with `config` into `out`; checks the exit code, the message and that `out`
 /// holds no report folder.
 fn fails(config: &Path, snapshot: &Path, out: &Path, exit: i32, message: &[&str]) {
-    let o = pcrecon(&["reconcile", "--config", config.to_str().unwrap(), "--snapshot", snapshot.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let o = pcrecon(&[
+        "reconcile",
+        "--config",
+        config.to_str().unwrap(),
+        "--snapshot",
+        snapshot.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     let err = stderr(&o);
     assert_eq!(code(&o), exit, "{err}");
     for m in message {
         assert!(err.contains(m), "stderr should name {m:?}: {err}");
     }
-    let left: Vec<String> = entries(out).into_iter().filter(|e| !e.starts_with('.') || e.starts_with(".pcrecon")).collect();
-    assert!(left.is_empty(), "no report folder may be left behind: {left:?}");
+    let left: Vec<String> = entries(out)
+        .into_iter()
+        .filter(|e| !e.starts_with('.') || e.starts_with(".pcrecon"))
+        .collect();
+    assert!(
+        left.is_empty(),
+        "no report folder may be left behind: {left:?}"
+    );
 }
 
 fn sample_snapshot() -> std::path::PathBuf {
@@ -23,21 +37,41 @@ fn sample_snapshot() -> std::path::PathBuf {
 }
 
 fn sample_ledger() -> String {
-    root().join("sample-data/ledger/*.csv").to_string_lossy().into_owned()
+    root()
+        .join("sample-data/ledger/*.csv")
+        .to_string_lossy()
+        .into_owned()
 }
 
 #[test]
 fn config_errors_exit_2() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    fails(&tmp.path().join("nope.toml"), &sample_snapshot(), &out, 2, &["nope.toml"]);
+    fails(
+        &tmp.path().join("nope.toml"),
+        &sample_snapshot(),
+        &out,
+        2,
+        &["nope.toml"],
+    );
 
     let bad = tmp.path().join("bad.toml");
     std::fs::write(&bad, "[report\nout_dir = 1").unwrap();
     fails(&bad, &sample_snapshot(), &out, 2, &["bad.toml", "TOML"]);
 
-    let unknown = write_config(tmp.path(), &sample_snapshot(), &[sample_ledger()], "\n[reconcile]\ntolerence = \"0.01\"");
-    fails(&unknown, &sample_snapshot(), &out, 2, &["reconcile.tolerence", "did you mean reconcile.tolerance"]);
+    let unknown = write_config(
+        tmp.path(),
+        &sample_snapshot(),
+        &[sample_ledger()],
+        "\n[reconcile]\ntolerence = \"0.01\"",
+    );
+    fails(
+        &unknown,
+        &sample_snapshot(),
+        &out,
+        2,
+        &["reconcile.tolerence", "did you mean reconcile.tolerance"],
+    );
     let o = pcrecon(&["check-config", "--config", unknown.to_str().unwrap()]);
     assert_eq!(code(&o), 2);
 
@@ -57,13 +91,18 @@ fn missing_secret_exits_2_and_the_secret_never_prints() {
         &[sample_ledger()],
         "\n[partner_center]\ntenant_id = \"t\"\nclient_id = \"c\"\nclient_secret_env = \"PCRECON_TEST_SECRET\"\napi_base = \"http://127.0.0.1:9\"",
     );
-    let text = std::fs::read_to_string(&cfg).unwrap().replace("kind = \"snapshot\"", "kind = \"partner_center\"");
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("kind = \"snapshot\"", "kind = \"partner_center\"");
     std::fs::write(&cfg, text).unwrap();
     let o = pcrecon(&["check-config", "--config", cfg.to_str().unwrap()]);
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("PCRECON_TEST_SECRET"), "{}", stderr(&o));
     let secret = "s3cr3t-value-that-must-not-print";
-    let o = pcrecon_env(&["check-config", "--config", cfg.to_str().unwrap()], &[("PCRECON_TEST_SECRET", secret)]);
+    let o = pcrecon_env(
+        &["check-config", "--config", cfg.to_str().unwrap()],
+        &[("PCRECON_TEST_SECRET", secret)],
+    );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let all = format!("{}{}", String::from_utf8_lossy(&o.stdout), stderr(&o));
     assert!(!all.contains(secret));
@@ -73,24 +112,70 @@ fn missing_secret_exits_2_and_the_secret_never_prints() {
 fn ledger_path_errors_exit_3() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    let none = tmp.path().join("nothing-*.csv").to_string_lossy().into_owned();
-    let cfg = write_config(tmp.path(), &sample_snapshot(), &[none.clone()], "");
-    fails(&cfg, &sample_snapshot(), &out, 3, &["nothing-*.csv", "matches no file"]);
+    let none = tmp
+        .path()
+        .join("nothing-*.csv")
+        .to_string_lossy()
+        .into_owned();
+    let cfg = write_config(
+        tmp.path(),
+        &sample_snapshot(),
+        std::slice::from_ref(&none),
+        "",
+    );
+    fails(
+        &cfg,
+        &sample_snapshot(),
+        &out,
+        3,
+        &["nothing-*.csv", "matches no file"],
+    );
 
     let folder = tmp.path().join("a-folder.csv");
     std::fs::create_dir(&folder).unwrap();
-    let cfg = write_config(tmp.path(), &sample_snapshot(), &[folder.to_string_lossy().into_owned()], "");
-    fails(&cfg, &sample_snapshot(), &out, 3, &["a-folder.csv", "folder"]);
+    let cfg = write_config(
+        tmp.path(),
+        &sample_snapshot(),
+        &[folder.to_string_lossy().into_owned()],
+        "",
+    );
+    fails(
+        &cfg,
+        &sample_snapshot(),
+        &out,
+        3,
+        &["a-folder.csv", "folder"],
+    );
 
     let dangling = tmp.path().join("gone.csv");
     std::os::unix::fs::symlink(tmp.path().join("does-not-exist.csv"), &dangling).unwrap();
-    let cfg = write_config(tmp.path(), &sample_snapshot(), &[dangling.to_string_lossy().into_owned()], "");
+    let cfg = write_config(
+        tmp.path(),
+        &sample_snapshot(),
+        &[dangling.to_string_lossy().into_owned()],
+        "",
+    );
     fails(&cfg, &sample_snapshot(), &out, 3, &["gone.csv"]);
 
     let headerless = tmp.path().join("no-amount.csv");
-    std::fs::write(&headerless, "entry_id,posting_date,customer_id,currency\nE1,2025-01-01,c,EUR\n").unwrap();
-    let cfg = write_config(tmp.path(), &sample_snapshot(), &[headerless.to_string_lossy().into_owned()], "");
-    fails(&cfg, &sample_snapshot(), &out, 3, &["no-amount.csv", "amount"]);
+    std::fs::write(
+        &headerless,
+        "entry_id,posting_date,customer_id,currency\nE1,2025-01-01,c,EUR\n",
+    )
+    .unwrap();
+    let cfg = write_config(
+        tmp.path(),
+        &sample_snapshot(),
+        &[headerless.to_string_lossy().into_owned()],
+        "",
+    );
+    fails(
+        &cfg,
+        &sample_snapshot(),
+        &out,
+        3,
+        &["no-amount.csv", "amount"],
+    );
 }
 
 /// A copy of the sample snapshot with one file replaced.
@@ -103,27 +188,47 @@ fn broken_snapshot(dir: &Path, rel: &str, bytes: &[u8]) -> std::path::PathBuf {
 
 fn blob_of(snapshot: &Path, invoice: &str) -> String {
     let dir = snapshot.join("invoices").join(invoice).join("export");
-    let name = entries(&dir).into_iter().find(|n| n.ends_with(".json.gz")).unwrap();
+    let name = entries(&dir)
+        .into_iter()
+        .find(|n| n.ends_with(".json.gz"))
+        .unwrap();
     format!("invoices/{invoice}/export/{name}")
 }
 
 #[test]
 fn snapshot_errors_exit_3_naming_the_file() {
-    let cases: Vec<(String, Box<dyn Fn(&[u8]) -> Vec<u8>>, Vec<&str>)> = vec![
-        ("invoices/page-0001.json".into(), Box::new(|b| b[..b.len() / 2].to_vec()), vec!["page-0001.json", "line"]),
+    type Corrupt = Box<dyn Fn(&[u8]) -> Vec<u8>>;
+    let cases: Vec<(String, Corrupt, Vec<&str>)> = vec![
+        (
+            "invoices/page-0001.json".into(),
+            Box::new(|b| b[..b.len() / 2].to_vec()),
+            vec!["page-0001.json", "line"],
+        ),
         (
             "invoices/G011223344/lineitems/onetime-billinglineitems/page-0002.json".into(),
             Box::new(|b| b[..b.len() - 40].to_vec()),
             vec!["onetime-billinglineitems/page-0002.json"],
         ),
-        (blob_of(&sample_snapshot(), "G099887766"), Box::new(|_| b"this is not gzip".to_vec()), vec!["G099887766", "gzip"]),
-        (blob_of(&sample_snapshot(), "G055667788"), Box::new(|b| b[..b.len() / 2].to_vec()), vec!["G055667788"]),
+        (
+            blob_of(&sample_snapshot(), "G099887766"),
+            Box::new(|_| b"this is not gzip".to_vec()),
+            vec!["G099887766", "gzip"],
+        ),
+        (
+            blob_of(&sample_snapshot(), "G055667788"),
+            Box::new(|b| b[..b.len() / 2].to_vec()),
+            vec!["G055667788"],
+        ),
         (
             blob_of(&sample_snapshot(), "G099887766"),
             Box::new(|_| {
                 use std::io::Write;
-                let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-                gz.write_all(b"{\"Subtotal\": \"1.00\", \"Currency\": \"USD\"}\n\n{\"Subtotal\": \"abc\"}\n").unwrap();
+                let mut gz =
+                    flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+                gz.write_all(
+                    b"{\"Subtotal\": \"1.00\", \"Currency\": \"USD\"}\n\n{\"Subtotal\": \"abc\"}\n",
+                )
+                .unwrap();
                 gz.finish().unwrap()
             }),
             vec!["G099887766", ":3:", "abc"],

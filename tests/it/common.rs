@@ -20,7 +20,10 @@ pub fn pcrecon(args: &[&str]) -> Output {
 /// Like [`pcrecon`], with extra environment variables.
 pub fn pcrecon_env(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_pcrecon"));
-    cmd.current_dir(root()).args(args).env("NO_COLOR", "1").env_remove("RUST_LOG");
+    cmd.current_dir(root())
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("RUST_LOG");
     for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("PCRECON_")) {
         cmd.env_remove(k);
     }
@@ -47,7 +50,11 @@ pub fn read_csv(path: &Path) -> Vec<HashMap<String, String>> {
     r.records()
         .map(|rec| {
             let rec = rec.unwrap();
-            headers.iter().zip(rec.iter()).map(|(h, v)| (h.to_owned(), v.to_owned())).collect()
+            headers
+                .iter()
+                .zip(rec.iter())
+                .map(|(h, v)| (h.to_owned(), v.to_owned()))
+                .collect()
         })
         .collect()
 }
@@ -60,7 +67,9 @@ pub fn dec(s: &str) -> Decimal {
 /// The folders directly under `dir` (hidden ones included), sorted.
 pub fn entries(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = match std::fs::read_dir(dir) {
-        Ok(rd) => rd.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect(),
+        Ok(rd) => rd
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect(),
         Err(_) => Vec::new(),
     };
     v.sort();

@@ -12,48 +12,574 @@ use crate::common::*;
 
 /// (tag, [invoice_id, customer_id, subscription_id, order_id, charge_type, currency],
 ///  pc_amount, ledger_amount, difference, status, pc_lines, ledger_rows)
-type Row = (&'static str, [&'static str; 6], &'static str, &'static str, &'static str, &'static str, u64, u64);
+type Row = (
+    &'static str,
+    [&'static str; 6],
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    u64,
+    u64,
+);
 
 const EXPECTED: [Row; 31] = [
-    ("A1", ["D0517730KQ", "1c6a7836-f8e6-429b-8216-3520150ac7ea", "8pqrageaaaaaaaea", "566890123456789012", "cycle fee", "USD"], "2000.00", "2000.00", "0.00", "matched", 1, 1),
-    ("A2", ["D0517730KQ", "1c6a7836-f8e6-429b-8216-3520150ac7ea", "8pqrageaaaaaaaea", "566890123456789012", "prorate fees when purchase", "USD"], "96.77", "0.00", "96.77", "missing_in_ledger", 1, 0),
-    ("A3", ["D0517730KQ", "1c6a7836-f8e6-429b-8216-3520150ac7ea", "7hlmcwdbbbbbbbcb", "566890123456789345", "cycle fee", "USD"], "550.00", "550.00", "0.00", "matched", 1, 1),
-    ("A4", ["D0517730KQ", "7818de63-0231-4e94-86cd-895924bd460d", "3xyzdkeaaaaaaaeb", "566890123456790001", "cycle fee", "USD"], "160.00", "160.00", "0.00", "matched", 1, 1),
-    ("A5", ["D0517730KQ", "7818de63-0231-4e94-86cd-895924bd460d", "3xyzdkeaaaaaaaeb", "566890123456790001", "cancel instance prorate", "USD"], "-9.68", "-9.68", "0.00", "matched", 1, 1),
-    ("A6", ["D0517730KQ", "1c6a7836-f8e6-429b-8216-3520150ac7ea", "5tuveabbbbbbbbdb", "566890123456789678", "cycle fee", "USD"], "54.00", "60.00", "-6.00", "amount_mismatch", 1, 1),
-    ("A7", ["D0517730KQ", "62017a8d-a09b-40ab-96a1-ff490624a1cf", "35eeb065-0eb6-48ad-9829-1b27a217de34", "567012345678901234", "assess usage fee for current cycle", "USD"], "74.96", "74.95", "0.01", "matched", 3, 1),
-    ("B1", ["G011223344", "474794c2-d3aa-4807-b5f4-a579b0f8fa45", "17fb10a8-7335-463c-ae7b-c273fc9dd05a", "a41f9c02be77", "addquantity", "EUR"], "28.30", "28.30", "0.00", "matched", 2, 1),
-    ("B2", ["G011223344", "c49ead1c-183e-44d1-9969-a3e24d4f98c5", "5fcc5436-0811-4119-a88d-eb139137709c", "9d02e6b1c4a3", "new", "EUR"], "1314.28", "1314.28", "0.00", "matched", 1, 1),
-    ("B3", ["G011223344", "c49ead1c-183e-44d1-9969-a3e24d4f98c5", "ed6da40a-d801-4f85-8c28-7e37c721eba9", "c3e91f07d2a8", "cancelimmediate", "EUR"], "-168.50", "-168.50", "0.00", "matched", 1, 1),
-    ("B4", ["G011223344", "c24659df-3b3f-4cc7-921f-e3d58f1b78d7", "3ee9b8dd-9757-4843-a1b5-06a9e23fd3b7", "bb7jfq1ghk3tq9mz0pl2xw8vn5cr4sd1e", "customercredit", "EUR"], "-50.00", "0.00", "-50.00", "missing_in_ledger", 1, 0),
-    ("B5", ["G011223344", "c24659df-3b3f-4cc7-921f-e3d58f1b78d7", "3ee9b8dd-9757-4843-a1b5-06a9e23fd3b7", "bb7jfq1ghk3tq9mz0pl2xw8vn5cr4sd1e", "new", "EUR"], "81.610001", "81.60", "0.010001", "amount_mismatch", 2, 1),
-    ("B6", ["G011223344", "474794c2-d3aa-4807-b5f4-a579b0f8fa45", "86de51d1-abe0-4b66-a1e0-ddcd1776aa41", "e7b2c9d14f60", "cyclecharge", "EUR"], "197.10", "197.10", "0.00", "matched", 1, 2),
-    ("B7", ["G011223344", "dcbb32da-f4a1-458e-aeec-659d03b66e33", "92aa8ff2-d0f8-46ff-bbec-6222170192b8", "1d9a7c5e3f08", "cyclecharge", "EUR"], "74.00", "74.00", "0.00", "matched", 1, 1),
-    ("B8", ["G011223344", "c49ead1c-183e-44d1-9969-a3e24d4f98c5", "956cccf9-da7a-43f8-80f3-8548d55d7ad9", "0b8d6e4f2a13", "cyclecharge", "EUR"], "112.80", "94.00", "18.80", "amount_mismatch", 1, 1),
-    ("C1", ["G055667788", "474794c2-d3aa-4807-b5f4-a579b0f8fa45", "17fb10a8-7335-463c-ae7b-c273fc9dd05a", "a41f9c02be77", "cyclecharge", "EUR"], "175.50", "175.50", "0.00", "matched", 1, 1),
-    ("C2", ["G055667788", "c49ead1c-183e-44d1-9969-a3e24d4f98c5", "9f70f84b-79b8-4d13-a940-7331918db200", "4c7a1e9b3d25", "new", "EUR"], "164.80", "164.80", "0.00", "matched", 1, 1),
-    ("C3", ["G055667788", "c24659df-3b3f-4cc7-921f-e3d58f1b78d7", "3ee9b8dd-9757-4843-a1b5-06a9e23fd3b7", "bb7jfq1ghk3tq9mz0pl2xw8vn5cr4sd1e", "new", "EUR"], "75.90", "75.90", "0.00", "matched", 2, 1),
-    ("C4", ["G055667788", "dcbb32da-f4a1-458e-aeec-659d03b66e33", "94d63296-fce5-4732-b614-65cae09138c0", "7d3f0a2c9e18", "new", "EUR"], "36.00", "0.00", "36.00", "missing_in_ledger", 1, 0),
-    ("C5", ["G055667788", "c24659df-3b3f-4cc7-921f-e3d58f1b78d7", "27d2621a-7c63-4792-aaa0-4c6ce6ba26f1", "f04b2d6e8a17", "cyclecharge", "EUR"], "187.82", "187.82", "0.00", "matched", 1, 1),
-    ("C6", ["G055667788", "474794c2-d3aa-4807-b5f4-a579b0f8fa45", "8d98d10c-2c2d-466e-bbea-dc920a6ba1e1", "5c0e8a7d3b91", "new", "EUR"], "1687.20", "1687.20", "0.00", "matched", 1, 1),
-    ("C7", ["G055667788", "dcbb32da-f4a1-458e-aeec-659d03b66e33", "92aa8ff2-d0f8-46ff-bbec-6222170192b8", "1d9a7c5e3f08", "cyclecharge", "EUR"], "74.00", "74.00", "0.00", "matched", 1, 1),
-    ("C8", ["G055667788", "c49ead1c-183e-44d1-9969-a3e24d4f98c5", "38b98b1c-0c07-4aa4-a953-3722bd891068", "6a2f8c1e0d49", "cyclecharge", "EUR"], "0.00", "43.20", "-43.20", "missing_in_invoice", 0, 1),
-    ("D1", ["G099887766", "ad5b6bec-ca47-4088-992e-7059039ad419", "f018bda3-bce7-4f26-bafb-53c0fa3901b4", "2e9c4b7a1f06", "cyclecharge", "USD"], "180.00", "180.00", "0.00", "matched", 1, 1),
-    ("D2", ["G099887766", "ad5b6bec-ca47-4088-992e-7059039ad419", "9da83444-57a0-4257-a251-86fb3ec68fbd", "b6e1d3f5a820", "new", "USD"], "1800.00", "1800.00", "0.00", "matched", 1, 1),
-    ("D3", ["G099887766", "7818de63-0231-4e94-86cd-895924bd460d", "a7c60e6b-c476-40e0-a001-56d7c1616e90", "3a5c7e9b1d24", "cyclecharge", "USD"], "1440.00", "0.00", "1440.00", "missing_in_ledger", 1, 0),
-    ("D4", ["G099887766", "62017a8d-a09b-40ab-96a1-ff490624a1cf", "00f33281-ce18-4e0e-8acf-8006abd539ae", "qx4nt8kw2mr6pz0vb3jh7cl1fy5dg9sau", "new", "USD"], "64.51", "64.51", "0.00", "matched", 1, 1),
-    ("D5", ["G099887766", "62017a8d-a09b-40ab-96a1-ff490624a1cf", "00f33281-ce18-4e0e-8acf-8006abd539ae", "qx4nt8kw2mr6pz0vb3jh7cl1fy5dg9sau", "customercredit", "USD"], "-25.00", "-25.00", "0.00", "matched", 1, 1),
-    ("X1", ["G099887767", "ad5b6bec-ca47-4088-992e-7059039ad419", "74197a29-e770-4971-ba77-d3b02008539b", "8b1d5f3a7c92", "new", "USD"], "0.00", "30.00", "-30.00", "missing_in_invoice", 0, 1),
-    ("N1", ["", "474794c2-d3aa-4807-b5f4-a579b0f8fa45", "17fb10a8-7335-463c-ae7b-c273fc9dd05a", "a41f9c02be77", "cyclecharge", "EUR"], "0.00", "175.50", "-175.50", "not_yet_invoiced", 0, 1),
-    ("N2", ["", "ad5b6bec-ca47-4088-992e-7059039ad419", "f018bda3-bce7-4f26-bafb-53c0fa3901b4", "2e9c4b7a1f06", "cyclecharge", "USD"], "0.00", "180.00", "-180.00", "not_yet_invoiced", 0, 1),
+    (
+        "A1",
+        [
+            "D0517730KQ",
+            "1c6a7836-f8e6-429b-8216-3520150ac7ea",
+            "8pqrageaaaaaaaea",
+            "566890123456789012",
+            "cycle fee",
+            "USD",
+        ],
+        "2000.00",
+        "2000.00",
+        "0.00",
+        "matched",
+        1,
+        1,
+    ),
+    (
+        "A2",
+        [
+            "D0517730KQ",
+            "1c6a7836-f8e6-429b-8216-3520150ac7ea",
+            "8pqrageaaaaaaaea",
+            "566890123456789012",
+            "prorate fees when purchase",
+            "USD",
+        ],
+        "96.77",
+        "0.00",
+        "96.77",
+        "missing_in_ledger",
+        1,
+        0,
+    ),
+    (
+        "A3",
+        [
+            "D0517730KQ",
+            "1c6a7836-f8e6-429b-8216-3520150ac7ea",
+            "7hlmcwdbbbbbbbcb",
+            "566890123456789345",
+            "cycle fee",
+            "USD",
+        ],
+        "550.00",
+        "550.00",
+        "0.00",
+        "matched",
+        1,
+        1,
+    ),
+    (
+        "A4",
+        [
+            "D0517730KQ",
+            "7818de63-0231-4e94-86cd-895924bd460d",
+            "3xyzdkeaaaaaaaeb",
+            "566890123456790001",
+            "cycle fee",
+            "USD",
+        ],
+        "160.00",
+        "160.00",
+        "0.00",
+        "matched",
+        1,
+        1,
+    ),
+    (
+        "A5",
+        [
+            "D0517730KQ",
+            "7818de63-0231-4e94-86cd-895924bd460d",
+            "3xyzdkeaaaaaaaeb",
+            "566890123456790001",
+            "cancel instance prorate",
+            "USD",
+        ],
+        "-9.68",
+        "-9.68",
+        "0.00",
+        "matched",
+        1,
+        1,
+    ),
+    (
+        "A6",
+        [
+            "D0517730KQ",
+            "1c6a7836-f8e6-429b-8216-3520150ac7ea",
+            "5tuveabbbbbbbbdb",
+            "566890123456789678",
+            "cycle fee",
+            "USD",
+        ],
+        "54.00",
+        "60.00",
+        "-6.00",
+        "amount_mismatch",
+        1,
+        1,
+    ),
+    (
+        "A7",
+        [
+            "D0517730KQ",
+            "62017a8d-a09b-40ab-96a1-ff490624a1cf",
+            "35eeb065-0eb6-48ad-9829-1b27a217de34",
+            "567012345678901234",
+            "assess usage fee for current cycle",
+            "USD",
+        ],
+        "74.96",
+        "74.95",
+        "0.01",
+        "matched",
+        3,
+        1,
+    ),
+    (
+        "B1",
+        [
+            "G011223344",
+            "474794c2-d3aa-4807-b5f4-a579b0f8fa45",
+            "17fb10a8-7335-463c-ae7b-c273fc9dd05a",
+            "a41f9c02be77",
+            "addquantity",
+            "EUR",
+        ],
+        "28.30",
+        "28.30",
+        "0.00",
+        "matched",
+        2,
+        1,
+    ),
+    (
+        "B2",
+        [
+            "G011223344",
+            "c49ead1c-183e-44d1-9969-a3e24d4f98c5",
+            "5fcc5436-0811-4119-a88d-eb139137709c",
+            "9d02e6b1c4a3",
+            "new",
+            "EUR",
+        ],
+        "1314.28",
+        "1314.28",
+        "0.00",
+        "matched",
+        1,
+        1,
+    ),
+    (
+        "B3",
+        [
+            "G011223344",
+            "c49ead1c-183e-44d1-9969-a3e24d4f98c5",
+            "ed6da40a-d801-4f85-8c28-7e37c721eba9",
+            "c3e91f07d2a8",
+            "cancelimmediate",
+            "EUR",
+        ],
+        "-168.50",
+        "-168.50",
+        "0.00",
+        "matched",
+        1,
+        1,
+    ),
+    (
+        "B4",
+        [
+            "G011223344",
+            "c24659df-3b3f-4cc7-921f-e3d58f1b78d7",
+            "3ee9b8dd-9757-4843-a1b5-06a9e23fd3b7",
+            "bb7jfq1ghk3tq9mz0pl2xw8vn5cr4sd1e",
+            "customercredit",
+            "EUR",
+        ],
+        "-50.00",
+        "0.00",
+        "-50.00",
+        "missing_in_ledger",
+        1,
+        0,
+    ),
+    (
+        "B5",
+        [
+            "G011223344",
+            "c24659df-3b3f-4cc7-921f-e3d58f1b78d7",
+            "3ee9b8dd-9757-4843-a1b5-06a9e23fd3b7",
+            "bb7jfq1ghk3tq9mz0pl2xw8vn5cr4sd1e",
+            "new",
+            "EUR",
+        ],
+        "81.610001",
+        "81.60",
+        "0.010001",
+        "amount_mismatch",
+        2,
+        1,
+    ),
+    (
+        "B6",
+        [
+            "G011223344",
+            "474794c2-d3aa-4807-b5f4-a579b0f8fa45",
+            "86de51d1-abe0-4b66-a1e0-ddcd1776aa41",
+            "e7b2c9d14f60",
+            "cyclecharge",
+            "EUR",
+        ],
+        "197.10",
+        "197.10",
+        "0.00",
+        "matched",
+        1,
+        2,
+    ),
+    (
+        "B7",
+        [
+            "G011223344",
+            "dcbb32da-f4a1-458e-aeec-659d03b66e33",
+            "92aa8ff2-d0f8-46ff-bbec-6222170192b8",
+            "1d9a7c5e3f08",
+            "cyclecharge",
+            "EUR",
+        ],
+        "74.00",
+        "74.00",
+        "0.00",
+        "matched",
+        1,
+        1,
+    ),
+    (
+        "B8",
+        [
+            "G011223344",
+            "c49ead1c-183e-44d1-9969-a3e24d4f98c5",
+            "956cccf9-da7a-43f8-80f3-8548d55d7ad9",
+            "0b8d6e4f2a13",
+            "cyclecharge",
+            "EUR",
+        ],
+        "112.80",
+        "94.00",
+        "18.80",
+        "amount_mismatch",
+        1,
+        1,
+    ),
+    (
+        "C1",
+        [
+            "G055667788",
+            "474794c2-d3aa-4807-b5f4-a579b0f8fa45",
+            "17fb10a8-7335-463c-ae7b-c273fc9dd05a",
+            "a41f9c02be77",
+            "cyclecharge",
+            "EUR",
+        ],
+        "175.50",
+        "175.50",
+        "0.00",
+        "matched",
+        1,
+        1,
+    ),
+    (
+        "C2",
+        [
+            "G055667788",
+            "c49ead1c-183e-44d1-9969-a3e24d4f98c5",
+            "9f70f84b-79b8-4d13-a940-7331918db200",
+            "4c7a1e9b3d25",
+            "new",
+            "EUR",
+        ],
+        "164.80",
+        "164.80",
+        "0.00",
+        "matched",
+        1,
+        1,
+    ),
+    (
+        "C3",
+        [
+            "G055667788",
+            "c24659df-3b3f-4cc7-921f-e3d58f1b78d7",
+            "3ee9b8dd-9757-4843-a1b5-06a9e23fd3b7",
+            "bb7jfq1ghk3tq9mz0pl2xw8vn5cr4sd1e",
+            "new",
+            "EUR",
+        ],
+        "75.90",
+        "75.90",
+        "0.00",
+        "matched",
+        2,
+        1,
+    ),
+    (
+        "C4",
+        [
+            "G055667788",
+            "dcbb32da-f4a1-458e-aeec-659d03b66e33",
+            "94d63296-fce5-4732-b614-65cae09138c0",
+            "7d3f0a2c9e18",
+            "new",
+            "EUR",
+        ],
+        "36.00",
+        "0.00",
+        "36.00",
+        "missing_in_ledger",
+        1,
+        0,
+    ),
+    (
+        "C5",
+        [
+            "G055667788",
+            "c24659df-3b3f-4cc7-921f-e3d58f1b78d7",
+            "27d2621a-7c63-4792-aaa0-4c6ce6ba26f1",
+            "f04b2d6e8a17",
+            "cyclecharge",
+            "EUR",
+        ],
+        "187.82",
+        "187.82",
+        "0.00",
+        "matched",
+        1,
+        1,
+    ),
+    (
+        "C6",
+        [
+            "G055667788",
+            "474794c2-d3aa-4807-b5f4-a579b0f8fa45",
+            "8d98d10c-2c2d-466e-bbea-dc920a6ba1e1",
+            "5c0e8a7d3b91",
+            "new",
+            "EUR",
+        ],
+        "1687.20",
+        "1687.20",
+        "0.00",
+        "matched",
+        1,
+        1,
+    ),
+    (
+        "C7",
+        [
+            "G055667788",
+            "dcbb32da-f4a1-458e-aeec-659d03b66e33",
+            "92aa8ff2-d0f8-46ff-bbec-6222170192b8",
+            "1d9a7c5e3f08",
+            "cyclecharge",
+            "EUR",
+        ],
+        "74.00",
+        "74.00",
+        "0.00",
+        "matched",
+        1,
+        1,
+    ),
+    (
+        "C8",
+        [
+            "G055667788",
+            "c49ead1c-183e-44d1-9969-a3e24d4f98c5",
+            "38b98b1c-0c07-4aa4-a953-3722bd891068",
+            "6a2f8c1e0d49",
+            "cyclecharge",
+            "EUR",
+        ],
+        "0.00",
+        "43.20",
+        "-43.20",
+        "missing_in_invoice",
+        0,
+        1,
+    ),
+    (
+        "D1",
+        [
+            "G099887766",
+            "ad5b6bec-ca47-4088-992e-7059039ad419",
+            "f018bda3-bce7-4f26-bafb-53c0fa3901b4",
+            "2e9c4b7a1f06",
+            "cyclecharge",
+            "USD",
+        ],
+        "180.00",
+        "180.00",
+        "0.00",
+        "matched",
+        1,
+        1,
+    ),
+    (
+        "D2",
+        [
+            "G099887766",
+            "ad5b6bec-ca47-4088-992e-7059039ad419",
+            "9da83444-57a0-4257-a251-86fb3ec68fbd",
+            "b6e1d3f5a820",
+            "new",
+            "USD",
+        ],
+        "1800.00",
+        "1800.00",
+        "0.00",
+        "matched",
+        1,
+        1,
+    ),
+    (
+        "D3",
+        [
+            "G099887766",
+            "7818de63-0231-4e94-86cd-895924bd460d",
+            "a7c60e6b-c476-40e0-a001-56d7c1616e90",
+            "3a5c7e9b1d24",
+            "cyclecharge",
+            "USD",
+        ],
+        "1440.00",
+        "0.00",
+        "1440.00",
+        "missing_in_ledger",
+        1,
+        0,
+    ),
+    (
+        "D4",
+        [
+            "G099887766",
+            "62017a8d-a09b-40ab-96a1-ff490624a1cf",
+            "00f33281-ce18-4e0e-8acf-8006abd539ae",
+            "qx4nt8kw2mr6pz0vb3jh7cl1fy5dg9sau",
+            "new",
+            "USD",
+        ],
+        "64.51",
+        "64.51",
+        "0.00",
+        "matched",
+        1,
+        1,
+    ),
+    (
+        "D5",
+        [
+            "G099887766",
+            "62017a8d-a09b-40ab-96a1-ff490624a1cf",
+            "00f33281-ce18-4e0e-8acf-8006abd539ae",
+            "qx4nt8kw2mr6pz0vb3jh7cl1fy5dg9sau",
+            "customercredit",
+            "USD",
+        ],
+        "-25.00",
+        "-25.00",
+        "0.00",
+        "matched",
+        1,
+        1,
+    ),
+    (
+        "X1",
+        [
+            "G099887767",
+            "ad5b6bec-ca47-4088-992e-7059039ad419",
+            "74197a29-e770-4971-ba77-d3b02008539b",
+            "8b1d5f3a7c92",
+            "new",
+            "USD",
+        ],
+        "0.00",
+        "30.00",
+        "-30.00",
+        "missing_in_invoice",
+        0,
+        1,
+    ),
+    (
+        "N1",
+        [
+            "",
+            "474794c2-d3aa-4807-b5f4-a579b0f8fa45",
+            "17fb10a8-7335-463c-ae7b-c273fc9dd05a",
+            "a41f9c02be77",
+            "cyclecharge",
+            "EUR",
+        ],
+        "0.00",
+        "175.50",
+        "-175.50",
+        "not_yet_invoiced",
+        0,
+        1,
+    ),
+    (
+        "N2",
+        [
+            "",
+            "ad5b6bec-ca47-4088-992e-7059039ad419",
+            "f018bda3-bce7-4f26-bafb-53c0fa3901b4",
+            "2e9c4b7a1f06",
+            "cyclecharge",
+            "USD",
+        ],
+        "0.00",
+        "180.00",
+        "-180.00",
+        "not_yet_invoiced",
+        0,
+        1,
+    ),
 ];
 
-const KEYS: [&str; 6] = ["invoice_id", "customer_id", "subscription_id", "order_id", "charge_type", "currency"];
+const KEYS: [&str; 6] = [
+    "invoice_id",
+    "customer_id",
+    "subscription_id",
+    "order_id",
+    "charge_type",
+    "currency",
+];
 
 /// Runs `reconcile` on the sample snapshot with `config`; returns the run folder.
 fn reconcile_sample(config: &str, out: &Path) -> std::path::PathBuf {
-    let o = pcrecon(&["reconcile", "--config", config, "--snapshot", "sample-data/partner-center", "--out", out.to_str().unwrap(), "-q"]);
-    assert_eq!(code(&o), 1, "sample data has planted differences: exit 1\n{}", stderr(&o));
+    let o = pcrecon(&[
+        "reconcile",
+        "--config",
+        config,
+        "--snapshot",
+        "sample-data/partner-center",
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(
+        code(&o),
+        1,
+        "sample data has planted differences: exit 1\n{}",
+        stderr(&o)
+    );
     let latest = out.join("latest");
     let target = std::fs::read_link(&latest).expect("latest is a symlink");
     assert!(target.is_relative(), "latest must be relative: {target:?}");
@@ -62,18 +588,34 @@ fn reconcile_sample(config: &str, out: &Path) -> std::path::PathBuf {
 
 fn check_reconciliation(run: &Path) {
     let rows = read_csv(&run.join("reconciliation.csv"));
-    assert_eq!(rows.len(), EXPECTED.len(), "one reconciliation row per expected grain row");
-    let by_key: HashMap<Vec<String>, &HashMap<String, String>> =
-        rows.iter().map(|r| (KEYS.iter().map(|k| r[*k].clone()).collect(), r)).collect();
+    assert_eq!(
+        rows.len(),
+        EXPECTED.len(),
+        "one reconciliation row per expected grain row"
+    );
+    let by_key: HashMap<Vec<String>, &HashMap<String, String>> = rows
+        .iter()
+        .map(|r| (KEYS.iter().map(|k| r[*k].clone()).collect(), r))
+        .collect();
     for (tag, keys, pc, lg, diff, status, pc_lines, ledger_rows) in EXPECTED {
         let key: Vec<String> = keys.iter().map(|s| s.to_string()).collect();
-        let r = by_key.get(&key).unwrap_or_else(|| panic!("{tag}: no reconciliation row for {key:?}"));
+        let r = by_key
+            .get(&key)
+            .unwrap_or_else(|| panic!("{tag}: no reconciliation row for {key:?}"));
         assert_eq!(dec(&r["pc_amount"]), dec(pc), "{tag} pc_amount");
         assert_eq!(dec(&r["ledger_amount"]), dec(lg), "{tag} ledger_amount");
         assert_eq!(dec(&r["difference"]), dec(diff), "{tag} difference");
         assert_eq!(r["status"], status, "{tag} status");
-        assert_eq!(r["pc_lines"].parse::<u64>().unwrap(), pc_lines, "{tag} pc_lines");
-        assert_eq!(r["ledger_rows"].parse::<u64>().unwrap(), ledger_rows, "{tag} ledger_rows");
+        assert_eq!(
+            r["pc_lines"].parse::<u64>().unwrap(),
+            pc_lines,
+            "{tag} pc_lines"
+        );
+        assert_eq!(
+            r["ledger_rows"].parse::<u64>().unwrap(),
+            ledger_rows,
+            "{tag} ledger_rows"
+        );
     }
 }
 
@@ -85,7 +627,11 @@ fn default_ledger_reconciles_to_the_planted_outcome() {
 
     // the tolerance boundary, exactly: 0.01 matches (A7), 0.010001 does not (B5)
     let rec = read_csv(&run.join("reconciliation.csv"));
-    let at = |d: &str| rec.iter().find(|r| dec(&r["difference"]).abs() == dec(d)).map(|r| r["status"].clone());
+    let at = |d: &str| {
+        rec.iter()
+            .find(|r| dec(&r["difference"]).abs() == dec(d))
+            .map(|r| r["status"].clone())
+    };
     assert_eq!(at("0.01").as_deref(), Some("matched"));
     assert_eq!(at("0.010001").as_deref(), Some("amount_mismatch"));
 
@@ -95,11 +641,25 @@ fn default_ledger_reconciles_to_the_planted_outcome() {
         ("D0517730KQ", "USD", "3101.62", "3101.62", "0", "matched"),
         ("G011223344", "EUR", "1891.60", "1891.60", "0", "matched"),
         ("G055667788", "EUR", "2857.46", "2857.46", "0", "matched"),
-        ("G099887766", "USD", "3679.42", "3667.08", "12.34", "amount_mismatch"),
+        (
+            "G099887766",
+            "USD",
+            "3679.42",
+            "3667.08",
+            "12.34",
+            "amount_mismatch",
+        ),
     ];
     assert_eq!(checks.len(), expected.len());
     for (c, (id, cur, total, lines, diff, status)) in checks.iter().zip(expected) {
-        assert_eq!((c["invoice_id"].as_str(), c["currency"].as_str(), c["status"].as_str()), (id, cur, status));
+        assert_eq!(
+            (
+                c["invoice_id"].as_str(),
+                c["currency"].as_str(),
+                c["status"].as_str()
+            ),
+            (id, cur, status)
+        );
         assert_eq!(dec(&c["invoice_total"]), dec(total), "{id}");
         assert_eq!(dec(&c["line_items_total"]), dec(lines), "{id}");
         assert_eq!(dec(&c["difference"]), dec(diff), "{id}");
@@ -109,7 +669,13 @@ fn default_ledger_reconciles_to_the_planted_outcome() {
     let rejected = read_csv(&run.join("rejected_ledger_rows.csv"));
     let got: Vec<(String, String, String)> = rejected
         .iter()
-        .map(|r| (r["file"].clone(), r["line"].clone(), r["reason"].split(':').next().unwrap().to_owned()))
+        .map(|r| {
+            (
+                r["file"].clone(),
+                r["line"].clone(),
+                r["reason"].split(':').next().unwrap().to_owned(),
+            )
+        })
         .collect();
     let want: Vec<(String, String, String)> = [
         (6, "invalid posting_date"),
@@ -119,38 +685,78 @@ fn default_ledger_reconciles_to_the_planted_outcome() {
         (19, "missing customer_id"),
     ]
     .iter()
-    .map(|(l, r)| ("sample-data/ledger/ledger-2025.csv".to_owned(), l.to_string(), r.to_string()))
+    .map(|(l, r)| {
+        (
+            "sample-data/ledger/ledger-2025.csv".to_owned(),
+            l.to_string(),
+            r.to_string(),
+        )
+    })
     .collect();
     assert_eq!(got, want);
     // raw fields are kept under the file's own header, formula-like text neutralised
     let missing_customer = &rejected[4];
     assert_eq!(missing_customer["entry_id"], "GL-2025-0317");
-    assert!(missing_customer["description"].starts_with("'+"), "{:?}", missing_customer["description"]);
+    assert!(
+        missing_customer["description"].starts_with("'+"),
+        "{:?}",
+        missing_customer["description"]
+    );
 
     // charges: 32 billing lines, subtotals per currency as built
     let charges = read_csv(&run.join("charges.csv"));
     assert_eq!(charges.len(), 32);
-    let sum = |cur: &str| charges.iter().filter(|r| r["currency"] == cur).map(|r| dec(&r["subtotal"])).sum::<Decimal>();
+    let sum = |cur: &str| {
+        charges
+            .iter()
+            .filter(|r| r["currency"] == cur)
+            .map(|r| dec(&r["subtotal"]))
+            .sum::<Decimal>()
+    };
     assert_eq!(sum("EUR"), dec("3990.810001"));
     assert_eq!(sum("USD"), dec("6385.56"));
-    assert_eq!(charges.iter().filter(|r| r["currency"] == "EUR").count(), 18);
+    assert_eq!(
+        charges.iter().filter(|r| r["currency"] == "EUR").count(),
+        18
+    );
     for r in &charges {
         for k in ["customer_id", "subscription_id"] {
             let v = &r[k];
             let guid_shaped = v.len() == 36 && v.matches('-').count() == 4;
-            assert!(!guid_shaped || *v == v.to_lowercase(), "GUIDs lower-cased: {k} {v}");
+            assert!(
+                !guid_shaped || *v == v.to_lowercase(),
+                "GUIDs lower-cased: {k} {v}"
+            );
         }
     }
 
     // summary.json: exit status, money as strings, both currencies' balances
-    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(run.join("summary.json")).unwrap()).unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["exit_status"], 1);
-    assert_eq!(summary["run_id"].as_str(), run.file_name().unwrap().to_str());
+    assert_eq!(
+        summary["run_id"].as_str(),
+        run.file_name().unwrap().to_str()
+    );
     let totals = summary["totals"].as_array().unwrap();
-    let eur_mismatch = totals.iter().find(|t| t["currency"] == "EUR" && t["status"] == "amount_mismatch").unwrap();
-    assert_eq!(dec(eur_mismatch["pc_amount"].as_str().unwrap()), dec("194.410001"));
-    assert_eq!(dec(eur_mismatch["difference"].as_str().unwrap()), dec("18.810001"));
-    let balances: Vec<&str> = summary["invoice_summaries"].as_array().unwrap().iter().map(|s| s["currency"].as_str().unwrap()).collect();
+    let eur_mismatch = totals
+        .iter()
+        .find(|t| t["currency"] == "EUR" && t["status"] == "amount_mismatch")
+        .unwrap();
+    assert_eq!(
+        dec(eur_mismatch["pc_amount"].as_str().unwrap()),
+        dec("194.410001")
+    );
+    assert_eq!(
+        dec(eur_mismatch["difference"].as_str().unwrap()),
+        dec("18.810001")
+    );
+    let balances: Vec<&str> = summary["invoice_summaries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["currency"].as_str().unwrap())
+        .collect();
     assert_eq!(balances, ["EUR", "USD"]);
     assert_eq!(summary["rejected_ledger_rows"]["duplicate entry_id"], 1);
 }
@@ -167,7 +773,10 @@ fn swedish_ledger_gives_the_same_reconciliation() {
         "same grain rows, amounts and statuses from either ledger format"
     );
     let rejected = read_csv(&sv.join("rejected_ledger_rows.csv"));
-    let lines: Vec<(&str, &str)> = rejected.iter().map(|r| (r["line"].as_str(), r["reason"].split(':').next().unwrap())).collect();
+    let lines: Vec<(&str, &str)> = rejected
+        .iter()
+        .map(|r| (r["line"].as_str(), r["reason"].split(':').next().unwrap()))
+        .collect();
     assert_eq!(
         lines,
         [
@@ -189,11 +798,28 @@ fn runs_are_deterministic_and_latest_moves() {
     std::thread::sleep(std::time::Duration::from_millis(1100));
     let second = reconcile_sample("config/pcrecon.toml", tmp.path());
     assert_ne!(first, second);
-    assert!(second.file_name() > first.file_name(), "later run sorts later");
-    for f in ["charges.csv", "reconciliation.csv", "invoice_checks.csv", "rejected_ledger_rows.csv"] {
-        assert_eq!(std::fs::read(first.join(f)).unwrap(), std::fs::read(second.join(f)).unwrap(), "{f}");
+    assert!(
+        second.file_name() > first.file_name(),
+        "later run sorts later"
+    );
+    for f in [
+        "charges.csv",
+        "reconciliation.csv",
+        "invoice_checks.csv",
+        "rejected_ledger_rows.csv",
+    ] {
+        assert_eq!(
+            std::fs::read(first.join(f)).unwrap(),
+            std::fs::read(second.join(f)).unwrap(),
+            "{f}"
+        );
     }
-    assert_eq!(entries(tmp.path()).len(), 3, "two run folders and latest, nothing else: {:?}", entries(tmp.path()));
+    assert_eq!(
+        entries(tmp.path()).len(),
+        3,
+        "two run folders and latest, nothing else: {:?}",
+        entries(tmp.path())
+    );
 }
 
 #[test]
@@ -201,16 +827,30 @@ fn parquet_reads_back_as_decimals_equal_to_the_csv() {
     let tmp = tempfile::tempdir().unwrap();
     let run = reconcile_sample("config/pcrecon.toml", tmp.path());
     for (name, money) in [
-        ("charges", &["quantity", "unit_price", "subtotal", "tax", "total"][..]),
-        ("reconciliation", &["pc_amount", "ledger_amount", "difference"][..]),
-        ("invoice_checks", &["invoice_total", "line_items_total", "difference"][..]),
+        (
+            "charges",
+            &["quantity", "unit_price", "subtotal", "tax", "total"][..],
+        ),
+        (
+            "reconciliation",
+            &["pc_amount", "ledger_amount", "difference"][..],
+        ),
+        (
+            "invoice_checks",
+            &["invoice_total", "line_items_total", "difference"][..],
+        ),
     ] {
-        let df = ParquetReader::new(std::fs::File::open(run.join(format!("{name}.parquet"))).unwrap()).finish().unwrap();
+        let df =
+            ParquetReader::new(std::fs::File::open(run.join(format!("{name}.parquet"))).unwrap())
+                .finish()
+                .unwrap();
         let csv = read_csv(&run.join(format!("{name}.csv")));
         assert_eq!(df.height(), csv.len(), "{name}");
         for m in money {
             let col = df.column(m).unwrap();
-            let DataType::Decimal(_, scale) = col.dtype() else { panic!("{name}.{m} is {} in Parquet, not a decimal", col.dtype()) };
+            let DataType::Decimal(_, scale) = col.dtype() else {
+                panic!("{name}.{m} is {} in Parquet, not a decimal", col.dtype())
+            };
             let ca = col.decimal().unwrap();
             for (i, v) in ca.physical().iter().enumerate() {
                 let from_parquet = v.map(|m| Decimal::from_i128_with_scale(m, *scale as u32));
@@ -228,16 +868,31 @@ fn run_uses_the_configured_snapshot() {
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     let run = tmp.path().join("latest");
     check_reconciliation(&run);
-    let never = pcrecon_env(&["run", "--out", tmp.path().to_str().unwrap(), "-q"], &[("PCRECON_REPORT_FAIL_ON", "never")]);
+    let never = pcrecon_env(
+        &["run", "--out", tmp.path().to_str().unwrap(), "-q"],
+        &[("PCRECON_REPORT_FAIL_ON", "never")],
+    );
     assert_eq!(code(&never), 0, "fail_on = never turns 1 into 0");
 }
 
 #[test]
 fn period_limits_the_invoices() {
     let tmp = tempfile::tempdir().unwrap();
-    let o = pcrecon(&["reconcile", "--snapshot", "sample-data/partner-center", "--period", "2024-11", "--out", tmp.path().to_str().unwrap(), "-q"]);
+    let o = pcrecon(&[
+        "reconcile",
+        "--snapshot",
+        "sample-data/partner-center",
+        "--period",
+        "2024-11",
+        "--out",
+        tmp.path().to_str().unwrap(),
+        "-q",
+    ]);
     assert_eq!(code(&o), 1);
     let charges = read_csv(&tmp.path().join("latest/charges.csv"));
     assert!(!charges.is_empty());
-    assert!(charges.iter().all(|r| r["invoice_id"] == "D0517730KQ"), "only the November 2024 invoice");
+    assert!(
+        charges.iter().all(|r| r["invoice_id"] == "D0517730KQ"),
+        "only the November 2024 invoice"
+    );
 }

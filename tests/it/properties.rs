@@ -43,20 +43,25 @@ fn line(invoices: &'static [&'static str]) -> impl Strategy<Value = Line> {
         noisy(&["cycleCharge", "new", "addQuantity"]),
         prop_oneof![-5000i64..5000, Just(1), Just(-1), Just(0)],
     )
-        .prop_map(|(invoice, customer, subscription, currency, charge_type, cents)| Line {
-            invoice,
-            customer,
-            subscription,
-            currency,
-            charge_type,
-            cents,
-        })
+        .prop_map(
+            |(invoice, customer, subscription, currency, charge_type, cents)| Line {
+                invoice,
+                customer,
+                subscription,
+                currency,
+                charge_type,
+                cents,
+            },
+        )
 }
 
 fn money_col(name: &str, cents: impl Iterator<Item = i64>) -> Column {
     let mut b = DecimalBuilder::new(SCALE, 0);
     for c in cents {
-        b.push(Some(Scaled { value: c as i128 * 10i128.pow(SCALE - 2), digits: 2 }));
+        b.push(Some(Scaled {
+            value: c as i128 * 10i128.pow(SCALE - 2),
+            digits: 2,
+        }));
     }
     b.into_column(name, 2).unwrap()
 }
@@ -69,7 +74,10 @@ fn charges_frame(lines: &[Line]) -> DataFrame {
     DataFrame::new_infer_height(vec![
         text("invoice_id", lines.iter().map(|l| l.invoice.clone())),
         text("customer_id", lines.iter().map(|l| l.customer.clone())),
-        text("subscription_id", lines.iter().map(|l| l.subscription.clone())),
+        text(
+            "subscription_id",
+            lines.iter().map(|l| l.subscription.clone()),
+        ),
         text("order_id", lines.iter().map(|_| String::new())),
         text("charge_type", lines.iter().map(|l| l.charge_type.clone())),
         text("currency", lines.iter().map(|l| l.currency.clone())),
@@ -81,10 +89,16 @@ fn charges_frame(lines: &[Line]) -> DataFrame {
 
 fn ledger_frame(lines: &[Line]) -> DataFrame {
     DataFrame::new_infer_height(vec![
-        text("entry_id", lines.iter().enumerate().map(|(i, _)| format!("E{i}"))),
+        text(
+            "entry_id",
+            lines.iter().enumerate().map(|(i, _)| format!("E{i}")),
+        ),
         text("invoice_number", lines.iter().map(|l| l.invoice.clone())),
         text("customer_id", lines.iter().map(|l| l.customer.clone())),
-        text("subscription_id", lines.iter().map(|l| l.subscription.clone())),
+        text(
+            "subscription_id",
+            lines.iter().map(|l| l.subscription.clone()),
+        ),
         text("order_id", lines.iter().map(|_| String::new())),
         text("product_id", lines.iter().map(|_| String::new())),
         text("sku_id", lines.iter().map(|_| String::new())),

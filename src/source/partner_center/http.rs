@@ -1,0 +1,336 @@
+//! One HTTP client for every call of a fetch: a semaphore over all requests (`max_concurrency`),
+//! tokens per audience, retries with backoff (429 honours `Retry-After`), one refresh and retry on
+//! 401, and Partner Center's tracing headers. Errors name the status, the request ids and the URL
+//! path — never a query string (SAS signatures live there).
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::{Method, StatusCode, Url};
+use tokio::io::AsyncWriteExt;
+use tokio::sync::Semaphore;
+
+use super::auth::{Audience, TokenCache, path_of};
+use super::retry::{RetryPolicy, is_retryable, parse_retry_after, random_u64};
+use crate::error::{Error, Result};
+
+/// Counters for the fetch summary.
+#[derive(Debug, Default)]
+pub struct HttpStats {
+    /// Requests sent (retries included).
+    pub requests: AtomicU64,
+    /// Retries after a 429.
+    pub throttled: AtomicU64,
+    /// Retries after a 5xx or 408.
+    pub server_errors: AtomicU64,
+    /// Retries after a connection error, a timeout or a body cut off.
+    pub network_errors: AtomicU64,
+    /// Retries after a 401 (token refreshed).
+    pub unauthorized: AtomicU64,
+    /// Response bytes received.
+    pub bytes: AtomicU64,
+}
+
+impl HttpStats {
+    /// The counters as JSON.
+    pub fn to_json(&self) -> serde_json::Value {
+        let g = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        serde_json::json!({
+            "requests": g(&self.requests), "retries_throttled": g(&self.throttled),
+            "retries_server_error": g(&self.server_errors), "retries_network": g(&self.network_errors),
+            "retries_unauthorized": g(&self.unauthorized), "bytes": g(&self.bytes),
+        })
+    }
+}
+
+/// A request to send.
+#[derive(Debug, Clone)]
+pub struct Call {
+    /// GET or POST.
+    pub method: Method,
+    /// Full URL.
+    pub url: Url,
+    /// The token it needs (`None` for SAS blob downloads, which must not carry one).
+    pub audience: Option<Audience>,
+    /// Extra headers (e.g. `MS-ContinuationToken`).
+    pub headers: Vec<(&'static str, String)>,
+    /// JSON body for POSTs.
+    pub json: Option<serde_json::Value>,
+}
+
+impl Call {
+    /// A GET needing `aud`'s token.
+    pub fn get(url: Url, aud: Audience) -> Call {
+        Call {
+            method: Method::GET,
+            url,
+            audience: Some(aud),
+            headers: Vec::new(),
+            json: None,
+        }
+    }
+}
+
+/// A response read in full.
+#[derive(Debug)]
+pub struct Reply {
+    /// Status.
+    pub status: StatusCode,
+    /// Headers.
+    pub headers: HeaderMap,
+    /// Body bytes as received.
+    pub body: bytes::Bytes,
+}
+
+/// The fetch's HTTP side.
+#[derive(Debug)]
+pub struct Api {
+    http: reqwest::Client,
+    /// Without transparent gzip decoding: blobs are saved exactly as stored.
+    raw_http: reqwest::Client,
+    /// Tokens.
+    pub tokens: TokenCache,
+    permits: Arc<Semaphore>,
+    correlation_id: String,
+    policy: RetryPolicy,
+    /// Counters.
+    pub stats: HttpStats,
+}
+
+/// What one attempt ended in.
+enum Attempt<T> {
+    Done(T),
+    Retry { wait: Duration, why: String },
+}
+
+impl Api {
+    /// A client allowing `max_concurrency` requests in flight.
+    pub fn new(
+        http: reqwest::Client,
+        raw_http: reqwest::Client,
+        tokens: TokenCache,
+        max_concurrency: usize,
+        policy: RetryPolicy,
+    ) -> Api {
+        Api {
+            http,
+            raw_http,
+            tokens,
+            permits: Arc::new(Semaphore::new(max_concurrency.max(1))),
+            correlation_id: uuid::Uuid::new_v4().to_string(),
+            policy,
+            stats: HttpStats::default(),
+        }
+    }
+
+    /// The run's `MS-CorrelationId`.
+    pub fn correlation_id(&self) -> &str {
+        &self.correlation_id
+    }
+
+    /// Sends `call` until it succeeds (2xx) or fails for good; the body is read in full.
+    pub async fn send(&self, call: &Call) -> Result<Reply> {
+        self.with_retries(call, |resp| async move {
+            let status = resp.status();
+            let headers = resp.headers().clone();
+            match resp.bytes().await {
+                Ok(body) => Ok(Attempt::Done(Reply {
+                    status,
+                    headers,
+                    body,
+                })),
+                Err(e) => Ok(Attempt::Retry {
+                    wait: Duration::ZERO,
+                    why: format!("response cut off: {}", e.without_url()),
+                }),
+            }
+        })
+        .await
+    }
+
+    /// Downloads `call`'s body into `dest` as it streams in (no buffering of the whole blob); a
+    /// download cut off is retried from the start. Returns the byte count.
+    pub async fn download(&self, call: &Call, dest: &Path) -> Result<u64> {
+        self.with_retries(call, |mut resp| async move {
+            let io =
+                |e: std::io::Error| Error::Source(format!("cannot write {}: {e}", dest.display()));
+            let mut file = tokio::fs::File::create(dest).await.map_err(io)?;
+            let mut n = 0u64;
+            loop {
+                match resp.chunk().await {
+                    Ok(Some(chunk)) => {
+                        n += chunk.len() as u64;
+                        file.write_all(&chunk).await.map_err(io)?;
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        drop(file);
+                        let _ = tokio::fs::remove_file(dest).await;
+                        return Ok(Attempt::Retry {
+                            wait: Duration::ZERO,
+                            why: format!("download cut off: {}", e.without_url()),
+                        });
+                    }
+                }
+            }
+            file.sync_all().await.map_err(io)?;
+            Ok(Attempt::Done(n))
+        })
+        .await
+    }
+
+    async fn with_retries<T, F, Fut>(&self, call: &Call, on_success: F) -> Result<T>
+    where
+        F: Fn(reqwest::Response) -> Fut,
+        Fut: std::future::Future<Output = Result<Attempt<T>>>,
+    {
+        let where_ = format!("{} {}", call.method, path_of(call.url.as_str()));
+        let mut refreshed_once = false;
+        let mut last = String::new();
+        for attempt in 1..=self.policy.max_attempts {
+            let request_id = uuid::Uuid::new_v4().to_string();
+            let outcome: Attempt<T> = {
+                let _permit = self.permits.acquire().await.expect("semaphore open");
+                let token = match call.audience {
+                    Some(aud) => Some(self.tokens.bearer(aud).await?),
+                    None => None,
+                };
+                // SAS downloads (no audience) use the client that keeps bytes as stored
+                let client = if call.audience.is_some() {
+                    &self.http
+                } else {
+                    &self.raw_http
+                };
+                let mut rb = client
+                    .request(call.method.clone(), call.url.clone())
+                    .header("MS-RequestId", &request_id)
+                    .header("MS-CorrelationId", &self.correlation_id)
+                    .header("Accept", "application/json");
+                if let Some(t) = &token {
+                    let mut v =
+                        HeaderValue::from_str(&format!("Bearer {}", t.expose())).map_err(|_| {
+                            Error::Source("the access token is not a valid header value".into())
+                        })?;
+                    v.set_sensitive(true);
+                    rb = rb.header(reqwest::header::AUTHORIZATION, v);
+                }
+                for (k, v) in &call.headers {
+                    let mut hv = HeaderValue::from_str(v)
+                        .map_err(|_| Error::Source(format!("{where_}: header {k} is not valid")))?;
+                    hv.set_sensitive(true);
+                    rb = rb.header(*k, hv);
+                }
+                if let Some(j) = &call.json {
+                    rb = rb.json(j);
+                }
+                self.stats.requests.fetch_add(1, Ordering::Relaxed);
+                match rb.send().await {
+                    Err(e) => {
+                        self.stats.network_errors.fetch_add(1, Ordering::Relaxed);
+                        Attempt::Retry {
+                            wait: self.policy.backoff(attempt, random_u64()),
+                            why: format!("{} (MS-RequestId {request_id})", e.without_url()),
+                        }
+                    }
+                    Ok(resp) => {
+                        let status = resp.status().as_u16();
+                        let ids = format!(
+                            "MS-RequestId {}, MS-CorrelationId {}",
+                            header(&resp, "MS-RequestId").unwrap_or(request_id.clone()),
+                            self.correlation_id
+                        );
+                        if let Some(len) = resp.content_length() {
+                            self.stats.bytes.fetch_add(len, Ordering::Relaxed);
+                        }
+                        if resp.status().is_success() {
+                            match on_success(resp).await? {
+                                Attempt::Done(v) => return Ok(v),
+                                Attempt::Retry { why, .. } => {
+                                    self.stats.network_errors.fetch_add(1, Ordering::Relaxed);
+                                    Attempt::Retry {
+                                        wait: self.policy.backoff(attempt, random_u64()),
+                                        why: format!("{why} ({ids})"),
+                                    }
+                                }
+                            }
+                        } else if status == 401 && !refreshed_once {
+                            if let (Some(aud), Some(t)) = (call.audience, &token) {
+                                self.tokens.invalidate(aud, t).await;
+                            }
+                            refreshed_once = true;
+                            self.stats.unauthorized.fetch_add(1, Ordering::Relaxed);
+                            Attempt::Retry {
+                                wait: Duration::ZERO,
+                                why: format!("HTTP 401 ({ids})"),
+                            }
+                        } else if status == 429 {
+                            self.stats.throttled.fetch_add(1, Ordering::Relaxed);
+                            let ra = header(&resp, "Retry-After")
+                                .and_then(|v| parse_retry_after(&v, chrono::Utc::now()));
+                            Attempt::Retry {
+                                wait: self.policy.after_throttle(ra, attempt, random_u64()),
+                                why: format!("HTTP 429 ({ids})"),
+                            }
+                        } else if is_retryable(status) {
+                            self.stats.server_errors.fetch_add(1, Ordering::Relaxed);
+                            Attempt::Retry {
+                                wait: self.policy.backoff(attempt, random_u64()),
+                                why: format!("HTTP {status} ({ids})"),
+                            }
+                        } else {
+                            let body = resp.bytes().await.unwrap_or_default();
+                            return Err(Error::Source(format!(
+                                "{where_}: HTTP {status}{} ({ids})",
+                                api_fault(&body)
+                            )));
+                        }
+                    }
+                }
+            };
+            // the permit is released while waiting, so other requests proceed
+            if let Attempt::Retry { wait, why } = outcome {
+                tracing::debug!(request = %where_, attempt, wait_ms = wait.as_millis() as u64, reason = %why, "retrying");
+                last = why;
+                if attempt < self.policy.max_attempts {
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
+        Err(Error::Source(format!(
+            "{where_}: failed after {} attempts; last: {last}. The API may be unavailable or throttling: try again later or lower max_concurrency",
+            self.policy.max_attempts
+        )))
+    }
+}
+
+/// A response header as text.
+pub fn header(resp: &reqwest::Response, name: &str) -> Option<String> {
+    resp.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// `: <code> <description>` from a Partner Center ApiFault or Graph error body, when there is one.
+fn api_fault(body: &[u8]) -> String {
+    let v: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    let code = v
+        .get("code")
+        .or_else(|| v.pointer("/error/code"))
+        .map(|c| c.to_string().trim_matches('"').to_owned());
+    let desc = v
+        .get("description")
+        .or_else(|| v.get("message"))
+        .or_else(|| v.pointer("/error/message"))
+        .and_then(|d| d.as_str())
+        .map(|d| d.chars().take(200).collect::<String>());
+    match (code, desc) {
+        (Some(c), Some(d)) => format!(": {c} {d}"),
+        (None, Some(d)) => format!(": {d}"),
+        (Some(c), None) => format!(": {c}"),
+        _ => String::new(),
+    }
+}

@@ -1,0 +1,805 @@
+//! The live source: fetches invoice summaries, invoices and every invoice's line items from the
+//! Partner Center REST API (v1 offset and seek paging) and the Graph billed-reconciliation export
+//! (v2), and writes the raw responses as a snapshot in the contract's layout. Everything after the
+//! fetch reads that snapshot through the same code as an offline run.
+
+pub mod auth;
+pub mod http;
+pub mod retry;
+pub mod writer;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+use reqwest::{Method, Url};
+use serde_json::Value;
+use tracing::Instrument;
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::model::invoice::{Collection, Invoice, Link};
+use crate::model::{api_date, enum_eq};
+use crate::progress::Progress;
+use crate::source::snapshot::{Feed, Period, invoice_folder_name, safe_file_name};
+use auth::{Audience, Credentials, TokenCache};
+use http::{Api, Call};
+use retry::RetryPolicy;
+use writer::SnapshotWriter;
+
+/// New-commerce invoices from this month on come from the v2 export (`line_items = "auto"`).
+const V2_FROM: (i32, u32, u32) = (2024, 2, 1);
+
+/// Where and how to fetch.
+#[derive(Debug)]
+pub struct FetchOptions {
+    /// `--period` months (empty = all invoices' line items).
+    pub periods: Vec<Period>,
+    /// The snapshot folder to create.
+    pub dest: PathBuf,
+    /// Progress display.
+    pub progress: Progress,
+}
+
+/// What a fetch did.
+#[derive(Debug)]
+pub struct FetchOutcome {
+    /// The snapshot written.
+    pub snapshot: PathBuf,
+    /// Invoices listed / whose line items were fetched.
+    pub invoices_listed: usize,
+    /// Invoices whose line items were fetched.
+    pub invoices_fetched: usize,
+    /// Request counters (retries by reason, bytes).
+    pub stats: Value,
+}
+
+/// Whether an invoice's new-commerce lines come from the v2 export (`line_items` = `auto|v1|v2`).
+pub fn use_v2_export(mode: &str, invoice_date: Option<NaiveDate>) -> bool {
+    match mode {
+        "v1" => false,
+        "v2" => true,
+        _ => invoice_date.is_some_and(|d| {
+            d >= NaiveDate::from_ymd_opt(V2_FROM.0, V2_FROM.1, V2_FROM.2).expect("date")
+        }),
+    }
+}
+
+/// The feeds an invoice lists (`invoiceDetails`), in a fixed order, without repeats.
+fn feeds_of(inv: &Invoice) -> Vec<Feed> {
+    let mut feeds: Vec<Feed> = inv
+        .invoice_details
+        .iter()
+        .filter_map(|d| {
+            Feed::from_detail(
+                d.billing_provider.as_deref().unwrap_or(""),
+                d.invoice_line_item_type.as_deref().unwrap_or(""),
+            )
+        })
+        .collect();
+    feeds.sort();
+    feeds.dedup();
+    feeds
+}
+
+/// `base` + path segments (each percent-encoded: ids come from the network) + query.
+pub fn api_url(base: &str, segments: &[&str], query: &[(&str, String)]) -> Result<Url> {
+    let mut url =
+        Url::parse(base).map_err(|e| Error::Config(format!("{base:?} is not a URL: {e}")))?;
+    url.path_segments_mut()
+        .map_err(|_| Error::Config(format!("{base:?} cannot be a base URL")))?
+        .pop_if_empty()
+        .extend(segments);
+    if !query.is_empty() {
+        url.query_pairs_mut()
+            .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
+    }
+    Ok(url)
+}
+
+/// Paging facts of a collection page (items only counted).
+struct PageInfo {
+    items: usize,
+    next: Option<Link>,
+    continuation: Option<String>,
+}
+
+fn page_info(body: &[u8], what: &str) -> Result<PageInfo> {
+    let c: Collection<serde::de::IgnoredAny> =
+        serde_json::from_slice(crate::source::snapshot::strip_bom(body)).map_err(|e| {
+            Error::Source(format!(
+                "{what}: the API answered with something that is not a collection page: {e}"
+            ))
+        })?;
+    let header_token = c.links.next.as_ref().and_then(|l| {
+        l.headers
+            .iter()
+            .find(|h| h.key.eq_ignore_ascii_case("MS-ContinuationToken"))
+            .map(|h| h.value.clone())
+    });
+    Ok(PageInfo {
+        items: c.items.len(),
+        continuation: c
+            .continuation_token
+            .filter(|t| !t.is_empty())
+            .or(header_token),
+        next: c.links.next,
+    })
+}
+
+/// How a v1 feed pages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Paging {
+    /// `size` + `offset`, `offset += items` while `links.next` is there.
+    Offset,
+    /// First page with `size`, then `seekOperation=Next` + `MS-ContinuationToken`.
+    Seek,
+}
+
+/// The first request of a v1 feed and how it pages (API reference §4.6: path form for legacy
+/// Office/Azure, query form for the seek-paged OneTime feeds).
+pub fn feed_request(
+    api_base: &str,
+    invoice_id: &str,
+    feed: Feed,
+    currency: &str,
+    size: u32,
+) -> Result<(Url, Paging)> {
+    let size = size.to_string();
+    let v1 = |segs: &[&str], q: &[(&str, String)]| {
+        let mut all = vec!["v1", "invoices", invoice_id, "lineitems"];
+        all.extend_from_slice(segs);
+        api_url(api_base, &all, q)
+    };
+    Ok(match feed {
+        Feed::OfficeBilling => (
+            v1(
+                &["Office", "BillingLineItems"],
+                &[("size", size), ("offset", "0".into())],
+            )?,
+            Paging::Offset,
+        ),
+        Feed::AzureBilling => (
+            v1(
+                &["Azure", "BillingLineItems"],
+                &[("size", size), ("offset", "0".into())],
+            )?,
+            Paging::Offset,
+        ),
+        Feed::AzureUsage => (
+            v1(
+                &["Azure", "UsageLineItems"],
+                &[("size", size), ("offset", "0".into())],
+            )?,
+            Paging::Offset,
+        ),
+        Feed::OneTimeBilling => (
+            v1(
+                &[],
+                &[
+                    ("provider", "onetime".into()),
+                    ("invoicelineitemtype", "billinglineitems".into()),
+                    ("size", size),
+                ],
+            )?,
+            Paging::Seek,
+        ),
+        Feed::OneTimeUsage => (
+            v1(
+                &[],
+                &[
+                    ("provider", "onetime".into()),
+                    ("invoicelineitemtype", "usagelineitems".into()),
+                    ("currencycode", currency.to_owned()),
+                    ("size", size),
+                ],
+            )?,
+            Paging::Seek,
+        ),
+        Feed::Export => return Err(Error::Internal("the v2 export is not a v1 feed".into())),
+    })
+}
+
+/// The request for the page after one with `items` items: built from the first request (never
+/// from the API's `links.next.uri`, which the docs show malformed); `None` on the last page.
+pub fn next_request(
+    first: &Url,
+    paging: &Paging,
+    offset_so_far: usize,
+    page: &PageInfoView,
+) -> Result<Option<(Url, Option<String>)>> {
+    if page.next.is_none() || page.items == 0 {
+        return Ok(None);
+    }
+    let mut url = first.clone();
+    match paging {
+        Paging::Offset => {
+            let pairs: Vec<(String, String)> = first
+                .query_pairs()
+                .filter(|(k, _)| !k.eq_ignore_ascii_case("offset"))
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            url.query_pairs_mut()
+                .clear()
+                .extend_pairs(pairs)
+                .append_pair("offset", &(offset_so_far + page.items).to_string());
+            Ok(Some((url, None)))
+        }
+        Paging::Seek => {
+            let token = page.continuation.clone().ok_or_else(|| {
+                Error::Source(format!(
+                    "{}: a seek page has a next link but no continuation token",
+                    url.path()
+                ))
+            })?;
+            url.query_pairs_mut().append_pair("seekOperation", "Next");
+            Ok(Some((url, Some(token))))
+        }
+    }
+}
+
+/// The paging facts `next_request` needs.
+#[derive(Debug, Clone, Default)]
+pub struct PageInfoView {
+    /// Items on the page.
+    pub items: usize,
+    /// `links.next` was present.
+    pub next: Option<()>,
+    /// The continuation token (top level or in the next link's headers).
+    pub continuation: Option<String>,
+}
+
+impl From<&PageInfo> for PageInfoView {
+    fn from(p: &PageInfo) -> Self {
+        PageInfoView {
+            items: p.items,
+            next: p.next.as_ref().map(|_| ()),
+            continuation: p.continuation.clone(),
+        }
+    }
+}
+
+/// Everything one fetch shares between its tasks.
+struct Ctx {
+    api: Api,
+    cfg: Config,
+    writer: SnapshotWriter,
+    progress: Progress,
+}
+
+/// Runs a whole fetch into `opts.dest`.
+pub fn fetch(cfg: &Config, opts: FetchOptions) -> Result<FetchOutcome> {
+    let secret = cfg.client_secret()?; // exit 2 before any network call
+    let pc = &cfg.partner_center;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Internal(format!("tokio runtime: {e}")))?;
+    let ua = format!("pcrecon/{}", env!("CARGO_PKG_VERSION"));
+    let timeout = Duration::from_secs(pc.request_timeout_secs.max(1));
+    let build = |gzip: bool| {
+        let b = reqwest::Client::builder()
+            .user_agent(ua.clone())
+            .timeout(timeout)
+            .connect_timeout(Duration::from_secs(30));
+        let b = if gzip { b } else { b.no_gzip() };
+        b.build()
+            .map_err(|e| Error::Internal(format!("HTTP client: {e}")))
+    };
+    let (http, blob_http) =
+        runtime.block_on(async { Ok::<_, Error>((build(true)?, build(false)?)) })?;
+    let tokens = TokenCache::new(
+        http.clone(),
+        Credentials {
+            authority: pc.authority.clone(),
+            tenant_id: pc.tenant_id.clone(),
+            client_id: pc.client_id.clone(),
+            client_secret: secret,
+            refresh_token_file: pc.refresh_token_file.clone(),
+        },
+    );
+    let policy = RetryPolicy {
+        max_attempts: pc.max_attempts.max(1),
+        ..RetryPolicy::default()
+    };
+    let api = Api::new(http, blob_http, tokens, pc.max_concurrency as usize, policy);
+    let writer = SnapshotWriter::new(&opts.dest)?;
+    let started = chrono::Utc::now();
+    let ctx = Arc::new(Ctx {
+        api,
+        cfg: cfg.clone(),
+        writer,
+        progress: opts.progress.clone(),
+    });
+    let (listed, fetched) = runtime.block_on(run_fetch(ctx.clone(), &opts.periods))?;
+    let mut ctx =
+        Arc::into_inner(ctx).ok_or_else(|| Error::Internal("fetch tasks still running".into()))?;
+    let stats = ctx.api.stats.to_json();
+    tracing::info!(requests = %stats["requests"], retries_throttled = %stats["retries_throttled"],
+        retries_server_error = %stats["retries_server_error"], retries_network = %stats["retries_network"], "fetch done");
+    let extra = serde_json::json!({
+        "api_base": pc.api_base, "graph_base": pc.graph_base, "line_items": pc.line_items,
+        "periods": opts.periods.iter().map(|p| format!("{:04}-{:02}", p.year, p.month)).collect::<Vec<_>>(),
+        "invoices_fetched": fetched, "correlation_id": ctx.api.correlation_id(), "http": stats,
+    });
+    let snapshot = ctx.writer.commit_with(
+        &pc.api_base,
+        &started.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        extra,
+    )?;
+    ctx.progress.finish();
+    Ok(FetchOutcome {
+        snapshot,
+        invoices_listed: listed,
+        invoices_fetched: fetched,
+        stats,
+    })
+}
+
+async fn run_fetch(ctx: Arc<Ctx>, periods: &[Period]) -> Result<(usize, usize)> {
+    let summaries = {
+        let ctx = ctx.clone();
+        tokio::spawn(async move { fetch_summaries(&ctx).await })
+    };
+    let invoices = fetch_invoice_pages(&ctx).await?;
+    let selected: Vec<(Invoice, Option<NaiveDate>)> = invoices
+        .into_iter()
+        .map(|inv| {
+            let date = inv
+                .invoice_date
+                .as_deref()
+                .and_then(|d| api_date(d).ok().flatten());
+            (inv, date)
+        })
+        .collect();
+    let listed = selected.len();
+    let selected: Vec<_> = selected
+        .into_iter()
+        .filter(|(_, d)| {
+            periods.is_empty() || d.is_some_and(|d| periods.iter().any(|p| p.contains(d)))
+        })
+        .collect();
+    ctx.progress.bar(selected.len() as u64, "invoices");
+    let mut tasks = tokio::task::JoinSet::new();
+    for (inv, date) in selected.iter().cloned() {
+        let ctx = ctx.clone();
+        let span = tracing::info_span!("invoice", id = %inv.id);
+        tasks.spawn(async move { fetch_invoice(&ctx, &inv, date).await }.instrument(span));
+    }
+    while let Some(r) = tasks.join_next().await {
+        r.map_err(|e| Error::Internal(format!("fetch task: {e}")))??;
+        ctx.progress.inc();
+    }
+    summaries
+        .await
+        .map_err(|e| Error::Internal(format!("summaries task: {e}")))??;
+    Ok((listed, selected.len()))
+}
+
+/// `GET /v1/invoices`, every page (offset paging; modern tenants return everything at once).
+async fn fetch_invoice_pages(ctx: &Ctx) -> Result<Vec<Invoice>> {
+    let pc = &ctx.cfg.partner_center;
+    let first = api_url(
+        &pc.api_base,
+        &["v1", "invoices"],
+        &[("size", "100".into()), ("offset", "0".into())],
+    )?;
+    let mut url = first.clone();
+    let mut invoices = Vec::new();
+    let mut offset = 0usize;
+    for n in 1.. {
+        let reply = ctx
+            .api
+            .send(&Call::get(url.clone(), Audience::PartnerCenterApp))
+            .await?;
+        ctx.writer
+            .write(&format!("invoices/page-{n:04}.json"), &reply.body)?;
+        let page: Collection<Invoice> = serde_json::from_slice(crate::source::snapshot::strip_bom(
+            &reply.body,
+        ))
+        .map_err(|e| {
+            Error::Source(format!(
+                "GET /v1/invoices page {n}: not an invoice collection: {e}"
+            ))
+        })?;
+        let info = PageInfoView {
+            items: page.items.len(),
+            next: page.links.next.as_ref().map(|_| ()),
+            continuation: None,
+        };
+        invoices.extend(page.items);
+        match next_request(&first, &Paging::Offset, offset, &info)? {
+            Some((next, _)) => {
+                offset += info.items;
+                url = next;
+            }
+            None => break,
+        }
+        if n >= 10_000 {
+            return Err(Error::Source(
+                "GET /v1/invoices: more than 10,000 pages; the API keeps returning next links"
+                    .into(),
+            ));
+        }
+    }
+    Ok(invoices)
+}
+
+/// `GET /v1/invoices/summaries` (App+User), when a refresh token is configured.
+async fn fetch_summaries(ctx: &Ctx) -> Result<()> {
+    if !ctx.api.tokens.has_user_credentials() {
+        tracing::warn!(file = %ctx.cfg.partner_center.refresh_token_file.display(),
+            "no refresh token file: invoice summaries (App+User) are not fetched");
+        return Ok(());
+    }
+    let url = api_url(
+        &ctx.cfg.partner_center.api_base,
+        &["v1", "invoices", "summaries"],
+        &[],
+    )?;
+    let reply = ctx
+        .api
+        .send(&Call::get(url, Audience::PartnerCenterUser))
+        .await?;
+    ctx.writer.write("summaries.json", &reply.body)
+}
+
+/// Every feed of one invoice (and its statement PDF when configured).
+async fn fetch_invoice(ctx: &Arc<Ctx>, inv: &Invoice, date: Option<NaiveDate>) -> Result<()> {
+    let pc = &ctx.cfg.partner_center;
+    let folder = format!("invoices/{}", invoice_folder_name(&inv.id));
+    let currency = inv.currency_code.clone().unwrap_or_default();
+    for feed in feeds_of(inv) {
+        if feed == Feed::OneTimeBilling && use_v2_export(&pc.line_items, date) {
+            fetch_export(ctx, &inv.id, &folder).await?;
+        } else {
+            fetch_feed(ctx, &inv.id, &folder, feed, &currency).await?;
+        }
+    }
+    if pc.statement_pdf && ctx.api.tokens.has_user_credentials() {
+        let url = api_url(
+            &pc.api_base,
+            &["v1", "invoices", &inv.id, "documents", "statement"],
+            &[],
+        )?;
+        let reply = ctx
+            .api
+            .send(&Call::get(url, Audience::PartnerCenterUser))
+            .await?;
+        ctx.writer
+            .write(&format!("{folder}/statement.pdf"), &reply.body)?;
+    }
+    if enum_eq(
+        inv.document_type.as_deref().unwrap_or("invoice"),
+        "void_note",
+    ) {
+        tracing::info!(invoice = %inv.id, "void note");
+    }
+    Ok(())
+}
+
+/// All pages of one v1 feed, saved as received.
+async fn fetch_feed(ctx: &Ctx, id: &str, folder: &str, feed: Feed, currency: &str) -> Result<()> {
+    let pc = &ctx.cfg.partner_center;
+    let (first, paging) = feed_request(
+        &pc.api_base,
+        id,
+        feed,
+        currency,
+        pc.page_size.clamp(1, 2000),
+    )?;
+    let mut call = Call::get(first.clone(), Audience::PartnerCenterApp);
+    let mut offset = 0usize;
+    for n in 1.. {
+        let reply = ctx.api.send(&call).await?;
+        ctx.writer.write(
+            &format!("{folder}/lineitems/{}/page-{n:04}.json", feed.folder()),
+            &reply.body,
+        )?;
+        let info = page_info(&reply.body, &format!("{} page {n}", feed.folder()))?;
+        let view = PageInfoView::from(&info);
+        match next_request(&first, &paging, offset, &view)? {
+            Some((url, token)) => {
+                offset += view.items;
+                call.url = url;
+                call.headers = token
+                    .map(|t| vec![("MS-ContinuationToken", t)])
+                    .unwrap_or_default();
+            }
+            None => break,
+        }
+        if n >= 100_000 {
+            return Err(Error::Source(format!(
+                "{}: more than 100,000 pages",
+                feed.folder()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The Graph v2 billed-reconciliation export of one invoice: POST, poll (honouring
+/// `Retry-After`) until done or the deadline, manifest (embedded or linked), then every blob
+/// downloaded in parallel from its SAS URL (no bearer token) and saved byte for byte.
+async fn fetch_export(ctx: &Arc<Ctx>, id: &str, folder: &str) -> Result<()> {
+    let pc = &ctx.cfg.partner_center;
+    let start = api_url(
+        &pc.graph_base,
+        &[
+            "reports",
+            "partners",
+            "billing",
+            "reconciliation",
+            "billed",
+            "export",
+        ],
+        &[],
+    )?;
+    let post = Call {
+        method: Method::POST,
+        url: start.clone(),
+        audience: Some(Audience::Graph),
+        headers: Vec::new(),
+        json: Some(serde_json::json!({"invoiceId": id, "attributeSet": "full"})),
+    };
+    let reply = ctx.api.send(&post).await?;
+    let location = reply
+        .headers
+        .get("Location")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| {
+            Error::Source(format!(
+                "POST {}: HTTP {} without a Location header",
+                start.path(),
+                reply.status
+            ))
+        })?;
+    let op_url = start
+        .join(location)
+        .map_err(|e| Error::Source(format!("export Location is not a URL: {e}")))?;
+    let deadline = Instant::now() + Duration::from_secs(pc.export_deadline_secs);
+    let manifest: Value = loop {
+        let poll = ctx
+            .api
+            .send(&Call::get(op_url.clone(), Audience::Graph))
+            .await?;
+        let op: Value = serde_json::from_slice(&poll.body).map_err(|e| {
+            Error::Source(format!("GET {}: operation is not JSON: {e}", op_url.path()))
+        })?;
+        let kind = op.get("@odata.type").and_then(Value::as_str).unwrap_or("");
+        let status = op.get("status").and_then(Value::as_str).unwrap_or("");
+        if kind.ends_with("exportSuccessOperation") || ["succeeded", "completed"].contains(&status)
+        {
+            if let Some(m) = op.get("resourceLocation").filter(|m| m.is_object()) {
+                break m.clone();
+            }
+            let link = op
+                .get("resourceLocation@odata.navigationLink")
+                .and_then(Value::as_str)
+                .ok_or_else(|| {
+                    Error::Source(format!("export of {id} succeeded without a manifest"))
+                })?;
+            let url = op_url
+                .join(link)
+                .map_err(|e| Error::Source(format!("manifest link is not a URL: {e}")))?;
+            let m = ctx.api.send(&Call::get(url, Audience::Graph)).await?;
+            break serde_json::from_slice(&m.body)
+                .map_err(|e| Error::Source(format!("export manifest of {id} is not JSON: {e}")))?;
+        }
+        if kind.ends_with("failedOperation") || status == "failed" {
+            let err = op.get("error").map(|e| e.to_string()).unwrap_or_default();
+            return Err(Error::Source(format!(
+                "the Graph export of invoice {id} failed: {err}"
+            )));
+        }
+        let wait = poll
+            .headers
+            .get("Retry-After")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| retry::parse_retry_after(v, chrono::Utc::now()))
+            .unwrap_or(Duration::from_secs(10));
+        if Instant::now() + wait > deadline {
+            return Err(Error::Source(format!(
+                "the Graph export of invoice {id} was still {status:?} at the deadline (partner_center.export_deadline_secs = {})",
+                pc.export_deadline_secs
+            )));
+        }
+        tokio::time::sleep(wait).await;
+    };
+    save_export(ctx, id, folder, manifest).await
+}
+
+async fn save_export(ctx: &Arc<Ctx>, id: &str, folder: &str, mut manifest: Value) -> Result<()> {
+    let root = manifest
+        .get("rootDirectory")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .trim_end_matches('/')
+        .to_owned();
+    let sas = manifest
+        .get("sasToken")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .trim_start_matches('?')
+        .to_owned();
+    let names: Vec<String> = manifest
+        .get("blobs")
+        .and_then(Value::as_array)
+        .map(|b| {
+            b.iter()
+                .filter_map(|x| x.get("name").and_then(Value::as_str).map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    if root.is_empty() && !names.is_empty() {
+        return Err(Error::Source(format!(
+            "the export manifest of {id} has blobs but no rootDirectory"
+        )));
+    }
+    // the SAS signature is a secret: never stored
+    if let Some(m) = manifest.as_object_mut() {
+        m.insert(
+            "sasToken".into(),
+            Value::String("(not stored: SAS signatures are secrets)".into()),
+        );
+    }
+    let text = serde_json::to_vec_pretty(&manifest).expect("manifest json");
+    ctx.writer
+        .write(&format!("{folder}/export/manifest.json"), &text)?;
+    let mut downloads = tokio::task::JoinSet::new();
+    for name in names {
+        let mut url = Url::parse(&format!("{root}/{name}"))
+            .map_err(|e| Error::Source(format!("blob URL of {id}: {e}")))?;
+        if !sas.is_empty() {
+            url.set_query(Some(&sas));
+        }
+        let dest = ctx
+            .writer
+            .path(&format!("{folder}/export/{}", safe_file_name(&name)))?;
+        let call = Call {
+            method: Method::GET,
+            url,
+            audience: None,
+            headers: Vec::new(),
+            json: None,
+        };
+        let ctx = ctx.clone();
+        downloads.spawn(async move { ctx.api.download(&call, &dest).await });
+    }
+    while let Some(r) = downloads.join_next().await {
+        r.map_err(|e| Error::Internal(format!("download task: {e}")))??;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(items: usize, next: bool, token: Option<&str>) -> PageInfoView {
+        PageInfoView {
+            items,
+            next: next.then_some(()),
+            continuation: token.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn offset_paging_builds_the_next_offset_itself() {
+        let (first, paging) = feed_request(
+            "https://pc.example/",
+            "D0517730KQ",
+            Feed::OfficeBilling,
+            "USD",
+            2,
+        )
+        .unwrap();
+        assert_eq!(paging, Paging::Offset);
+        assert_eq!(
+            first.as_str(),
+            "https://pc.example/v1/invoices/D0517730KQ/lineitems/Office/BillingLineItems?size=2&offset=0"
+        );
+        let (next, token) = next_request(&first, &paging, 0, &view(2, true, None))
+            .unwrap()
+            .unwrap();
+        assert_eq!(next.query(), Some("size=2&offset=2"));
+        assert!(token.is_none());
+        let (third, _) = next_request(&first, &paging, 2, &view(2, true, None))
+            .unwrap()
+            .unwrap();
+        assert_eq!(third.query(), Some("size=2&offset=4"));
+        assert!(
+            next_request(&first, &paging, 4, &view(1, false, None))
+                .unwrap()
+                .is_none(),
+            "last page"
+        );
+        assert!(
+            next_request(&first, &paging, 4, &view(0, true, None))
+                .unwrap()
+                .is_none(),
+            "an empty page ends even with a next link"
+        );
+    }
+
+    #[test]
+    fn seek_paging_sends_the_token_verbatim_and_seek_operation_next() {
+        let (first, paging) = feed_request(
+            "https://pc.example",
+            "G1",
+            Feed::OneTimeBilling,
+            "EUR",
+            2000,
+        )
+        .unwrap();
+        assert_eq!(paging, Paging::Seek);
+        assert_eq!(
+            first.query(),
+            Some("provider=onetime&invoicelineitemtype=billinglineitems&size=2000")
+        );
+        let token = "7c1e0f2a,Zm9vYmFy/c2VlaW5n+dGVzdA==,1b2c";
+        let (next, sent) = next_request(&first, &paging, 0, &view(2000, true, Some(token)))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            next.query(),
+            Some(
+                "provider=onetime&invoicelineitemtype=billinglineitems&size=2000&seekOperation=Next"
+            )
+        );
+        assert_eq!(sent.as_deref(), Some(token));
+        assert!(
+            next_request(&first, &paging, 0, &view(2000, true, None)).is_err(),
+            "next link without token"
+        );
+        assert!(
+            next_request(&first, &paging, 0, &view(5, false, None))
+                .unwrap()
+                .is_none(),
+            "last page"
+        );
+        let (usage, _) =
+            feed_request("https://pc.example", "G1", Feed::OneTimeUsage, "EUR", 10).unwrap();
+        assert!(usage.query().unwrap().contains("currencycode=EUR"));
+    }
+
+    #[test]
+    fn page_info_reads_the_token_from_either_place() {
+        let top = br#"{"totalCount":1,"items":[{}],"continuationToken":"t1","links":{"next":{"uri":"/x","headers":[]}}}"#;
+        assert_eq!(
+            page_info(top, "p").unwrap().continuation.as_deref(),
+            Some("t1")
+        );
+        let hdr = br#"{"items":[{},{}],"links":{"next":{"uri":"/x","headers":[{"key":"MS-ContinuationToken","value":"t2"}]}}}"#;
+        let p = page_info(hdr, "p").unwrap();
+        assert_eq!((p.items, p.continuation.as_deref()), (2, Some("t2")));
+        let last = br#"{"totalCount":0,"items":[],"links":{"self":{"uri":"/x"}}}"#;
+        let p = page_info(last, "p").unwrap();
+        assert!(p.next.is_none() && p.items == 0);
+        assert!(page_info(b"{\"items\": [", "p").is_err());
+    }
+
+    #[test]
+    fn line_items_auto_picks_v2_from_february_2024() {
+        let d = |s: &str| Some(NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap());
+        assert!(!use_v2_export("auto", d("2024-01-31")));
+        assert!(use_v2_export("auto", d("2024-02-01")));
+        assert!(!use_v2_export("auto", None));
+        assert!(use_v2_export("v2", d("2019-01-01")));
+        assert!(!use_v2_export("v1", d("2025-03-06")));
+    }
+
+    #[test]
+    fn hostile_invoice_ids_are_encoded_in_urls() {
+        let u = api_url(
+            "https://pc.example",
+            &["v1", "invoices", "../x?y=1", "lineitems"],
+            &[],
+        )
+        .unwrap();
+        assert_eq!(u.path(), "/v1/invoices/..%2Fx%3Fy=1/lineitems");
+        assert_eq!(u.query(), None);
+    }
+}

@@ -1,0 +1,142 @@
+//! Retry policy: which failures are retried, `Retry-After` parsing, exponential backoff with jitter.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+/// How many attempts and how long to wait between them.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Attempts in all (the first try included).
+    pub max_attempts: u32,
+    /// First backoff; doubles each attempt.
+    pub base: Duration,
+    /// Upper bound of one wait.
+    pub cap: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 6,
+            base: Duration::from_millis(500),
+            cap: Duration::from_secs(60),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The wait before attempt `attempt + 1` (attempt counts from 1): `base × 2^(attempt−1)`, capped,
+    /// with "equal jitter" (half fixed, half random) so concurrent clients spread out.
+    pub fn backoff(&self, attempt: u32, random: u64) -> Duration {
+        let exp = self
+            .base
+            .saturating_mul(1u32 << (attempt.saturating_sub(1)).min(16));
+        let d = exp.min(self.cap);
+        let half = d / 2;
+        let jitter_ms = if half.as_millis() == 0 {
+            0
+        } else {
+            random % (half.as_millis() as u64 + 1)
+        };
+        half + Duration::from_millis(jitter_ms)
+    }
+
+    /// The wait after a 429 or a poll: the server's `Retry-After` when given (capped), else the backoff.
+    pub fn after_throttle(
+        &self,
+        retry_after: Option<Duration>,
+        attempt: u32,
+        random: u64,
+    ) -> Duration {
+        match retry_after {
+            // a little jitter on top so that throttled workers do not return in lock step
+            Some(d) => d.min(self.cap) + Duration::from_millis(random % 250),
+            None => self.backoff(attempt, random),
+        }
+    }
+}
+
+/// Whether an HTTP status is worth retrying (throttling, timeouts, server errors).
+pub fn is_retryable(status: u16) -> bool {
+    status == 408 || status == 429 || (500..=599).contains(&status)
+}
+
+/// Parses `Retry-After`: delay seconds, or an HTTP date (relative to `now`).
+pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
+    let v = value.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    if let Ok(secs) = v.parse::<f64>() {
+        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+    }
+    let when = DateTime::parse_from_rfc2822(v).ok()?.with_timezone(&Utc);
+    Some((when - now).to_std().unwrap_or(Duration::ZERO))
+}
+
+/// A cheap random number (no cryptographic use: jitter only).
+pub fn random_u64() -> u64 {
+    let u = uuid::Uuid::new_v4().as_u128();
+    (u >> 64) as u64 ^ u as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_in_seconds_and_as_a_date() {
+        let now = DateTime::parse_from_rfc3339("2026-11-25T14:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(parse_retry_after("57", now), Some(Duration::from_secs(57)));
+        assert_eq!(parse_retry_after(" 0 ", now), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("Wed, 25 Nov 2026 14:00:03 GMT", now),
+            Some(Duration::from_secs(3))
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 25 Nov 2026 13:59:00 GMT", now),
+            Some(Duration::ZERO),
+            "past dates mean now"
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
+    }
+
+    #[test]
+    fn backoff_grows_is_capped_and_jitter_stays_in_bounds() {
+        let p = RetryPolicy {
+            max_attempts: 6,
+            base: Duration::from_millis(500),
+            cap: Duration::from_secs(4),
+        };
+        for attempt in 1..10 {
+            let full = Duration::from_millis(500 * (1 << (attempt - 1).min(16))).min(p.cap);
+            for r in [0, 1, 123_456_789, u64::MAX] {
+                let d = p.backoff(attempt, r);
+                assert!(
+                    d >= full / 2 && d <= full,
+                    "attempt {attempt}: {d:?} not in [{:?}, {full:?}]",
+                    full / 2
+                );
+            }
+        }
+        assert!(p.backoff(20, 7) <= Duration::from_secs(4));
+        assert!(p.after_throttle(Some(Duration::from_secs(1)), 1, 10) >= Duration::from_secs(1));
+        assert!(
+            p.after_throttle(Some(Duration::from_secs(999)), 1, 10) < Duration::from_secs(5),
+            "capped"
+        );
+    }
+
+    #[test]
+    fn which_statuses_retry() {
+        for s in [408, 429, 500, 502, 503, 504] {
+            assert!(is_retryable(s), "{s}");
+        }
+        for s in [200, 400, 401, 403, 404, 409] {
+            assert!(!is_retryable(s), "{s}");
+        }
+    }
+}
