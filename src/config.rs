@@ -30,6 +30,11 @@ const SCHEMA: &[(&str, &[&str])] = &[
             "refresh_token_file",
             "line_items",
             "max_concurrency",
+            "page_size",
+            "max_attempts",
+            "request_timeout_secs",
+            "export_deadline_secs",
+            "statement_pdf",
         ],
     ),
     (
@@ -327,14 +332,35 @@ impl Config {
                 ),
             );
         }
-        if self.partner_center.max_concurrency == 0 {
-            return bad(
+        for (key, v) in [
+            (
                 "partner_center.max_concurrency",
-                "must be at least 1".into(),
-            );
+                self.partner_center.max_concurrency as u64,
+            ),
+            (
+                "partner_center.max_attempts",
+                self.partner_center.max_attempts as u64,
+            ),
+            (
+                "partner_center.request_timeout_secs",
+                self.partner_center.request_timeout_secs,
+            ),
+        ] {
+            if v == 0 {
+                return bad(key, "must be at least 1".into());
+            }
         }
         if self.ledger.paths.is_empty() {
             return bad("ledger.paths", "lists no ledger file".into());
+        }
+        if !(1..=2000).contains(&self.partner_center.page_size) {
+            return bad(
+                "partner_center.page_size",
+                format!(
+                    "{} is not between 1 and 2000",
+                    self.partner_center.page_size
+                ),
+            );
         }
         self.ledger_format()?;
         self.rules()?;
@@ -627,13 +653,28 @@ fn env_value(section: &str, key: &str, raw: &str) -> std::result::Result<toml::V
                 .collect(),
         ));
     }
-    if key == "max_concurrency" {
+    if matches!(
+        key,
+        "max_concurrency"
+            | "page_size"
+            | "max_attempts"
+            | "request_timeout_secs"
+            | "export_deadline_secs"
+    ) {
         return raw
             .trim()
             .parse::<i64>()
             .map(toml::Value::Integer)
             .map_err(|_| format!("{raw:?} is not a whole number"));
     }
+    if key == "statement_pdf" {
+        return raw
+            .trim()
+            .parse::<bool>()
+            .map(toml::Value::Boolean)
+            .map_err(|_| format!("{raw:?} is not true or false"));
+    }
+
     Ok(toml::Value::String(raw.to_owned()))
 }
 

@@ -2,6 +2,7 @@
 //! back (CSV and Parquet), and property tests of the reconciliation against an independent model.
 //! One test crate, so polars is linked once.
 
+mod api;
 mod bad_input;
 mod common;
 mod golden;

@@ -1,0 +1,379 @@
+//! The API path against the shipped fake Partner Center (a real HTTP server on loopback, the same
+//! code as `cargo run --example fake-partner-center`): fetched runs must give exactly the offline
+//! run's reports, with faults and short-lived tokens too; wrong credentials exit 4 cleanly;
+//! hostile ids stay inside the snapshot; no secret reaches any log or file.
+
+#[path = "../../examples/fake-partner-center/server.rs"]
+#[allow(dead_code)]
+mod server;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use crate::common::*;
+
+const SECRET: &str = "fake-secret";
+const SECRET_ENV: &str = "PCRECON_TEST_CLIENT_SECRET";
+
+struct World {
+    _tmp: tempfile::TempDir,
+    dir: PathBuf,
+    fake: server::FakeServer,
+    config: PathBuf,
+}
+
+impl World {
+    /// Starts the fake on `snapshot` and writes a config pointing at it.
+    async fn start(snapshot: &Path, tweak: impl FnOnce(&mut server::FakeOptions)) -> World {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().to_path_buf();
+        let mut opts = server::FakeOptions {
+            dir: snapshot.to_path_buf(),
+            ..Default::default()
+        };
+        tweak(&mut opts);
+        let refresh = opts.refresh_token.clone();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let fake = server::start(opts, listener).await.unwrap();
+        std::fs::create_dir_all(dir.join("secrets")).unwrap();
+        std::fs::write(dir.join("secrets/refresh-token"), format!("{refresh}\n")).unwrap();
+        let base = format!("http://{}", fake.addr);
+        let config = dir.join("pcrecon.toml");
+        std::fs::write(
+            &config,
+            format!(
+                r#"[source]
+kind = "partner_center"
+snapshot_dir = "snapshots"
+[partner_center]
+api_base = "{base}"
+graph_base = "{base}/v1.0"
+authority = "{base}"
+tenant_id = "fake-tenant"
+client_id = "fake-client"
+client_secret_env = "{SECRET_ENV}"
+refresh_token_file = "secrets/refresh-token"
+max_concurrency = 4
+max_attempts = 10
+[ledger]
+paths = [{ledger:?}]
+[report]
+out_dir = "reports"
+"#,
+                ledger = root().join("sample-data/ledger/*.csv").to_string_lossy()
+            ),
+        )
+        .unwrap();
+        World {
+            _tmp: tmp,
+            dir,
+            fake,
+            config,
+        }
+    }
+
+    /// Runs pcrecon (blocking, off the runtime's workers so the fake keeps serving).
+    async fn pcrecon(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut all: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        all.extend([
+            "--config".into(),
+            self.config.to_string_lossy().into_owned(),
+        ]);
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = all.iter().map(String::as_str).collect();
+            let env: Vec<(&str, &str)> =
+                env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            pcrecon_env(&args, &env)
+        })
+        .await
+        .unwrap()
+    }
+
+    fn reports(&self) -> PathBuf {
+        self.dir.join("reports")
+    }
+}
+
+/// The offline reports of the shipped sample snapshot, for comparison.
+fn offline_reports(out: &Path) -> PathBuf {
+    let o = pcrecon(&[
+        "reconcile",
+        "--snapshot",
+        "sample-data/partner-center",
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    out.join("latest")
+}
+
+fn assert_same_reports(a: &Path, b: &Path) {
+    for f in [
+        "charges.csv",
+        "reconciliation.csv",
+        "invoice_checks.csv",
+        "usage_line_items.csv",
+    ] {
+        assert_eq!(
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+            "{f} differs between the API and offline runs"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_run_gives_the_offline_reports_and_rotates_the_refresh_token() {
+    let w = World::start(&root().join("sample-data/partner-center"), |_| {}).await;
+    let o = w.pcrecon(&["run", "-q"], &[(SECRET_ENV, SECRET)]).await;
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let tmp = tempfile::tempdir().unwrap();
+    assert_same_reports(&w.reports().join("latest"), &offline_reports(tmp.path()));
+
+    // the run kept its snapshot under the same run id as its reports, with a manifest
+    let run_id = std::fs::read_link(w.reports().join("latest")).unwrap();
+    let snapshot = w.dir.join("snapshots").join(&run_id);
+    assert!(
+        snapshot.join("manifest.json").is_file(),
+        "snapshot kept at {}",
+        snapshot.display()
+    );
+    assert!(
+        snapshot.join("summaries.json").is_file(),
+        "App+User summaries fetched"
+    );
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(w.reports().join("latest/summary.json")).unwrap())
+            .unwrap();
+    assert!(
+        summary["inputs"]
+            .to_string()
+            .contains(&snapshot.to_string_lossy().into_owned())
+    );
+
+    // the newest refresh token is on disk, private
+    let token = std::fs::read_to_string(w.dir.join("secrets/refresh-token")).unwrap();
+    assert_ne!(
+        token.trim(),
+        server::FakeOptions::default().refresh_token,
+        "rotated"
+    );
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(w.dir.join("secrets/refresh-token"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o600
+    );
+    // and it works: a second run redeems it
+    let again = w.pcrecon(&["run", "-q"], &[(SECRET_ENV, SECRET)]).await;
+    assert_eq!(code(&again), 1, "{}", stderr(&again));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_and_short_tokens_change_nothing() {
+    let w = World::start(&root().join("sample-data/partner-center"), |o| {
+        o.fault_rate = 0.2;
+        o.token_ttl_secs = 3;
+        o.seed = 7;
+    })
+    .await;
+    let o = w.pcrecon(&["run", "-q"], &[(SECRET_ENV, SECRET)]).await;
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let tmp = tempfile::tempdir().unwrap();
+    assert_same_reports(&w.reports().join("latest"), &offline_reports(tmp.path()));
+    let stats = w.fake.stats.snapshot();
+    let faults: u64 = ["429", "503", "dropped"]
+        .iter()
+        .map(|k| stats["faults"][k].as_u64().unwrap_or(0))
+        .sum();
+    assert!(faults > 0, "the fake injected faults: {stats}");
+    eprintln!("fault run: {stats}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_secret_exits_4_and_leaves_nothing() {
+    let w = World::start(&root().join("sample-data/partner-center"), |_| {}).await;
+    let o = w.pcrecon(&["run"], &[(SECRET_ENV, "wrong-secret")]).await;
+    let err = stderr(&o);
+    assert_eq!(code(&o), 4, "{err}");
+    assert!(
+        err.contains("invalid_client") && err.contains("AADSTS7000215"),
+        "{err}"
+    );
+    assert!(!err.contains("wrong-secret"));
+    let visible = |d: &Path| {
+        entries(d)
+            .into_iter()
+            .filter(|e| !e.starts_with('.'))
+            .count()
+    };
+    assert_eq!(visible(&w.reports()), 0, "no report folder");
+    assert_eq!(
+        entries(&w.dir.join("snapshots")).len(),
+        0,
+        "no snapshot, not even a partial one"
+    );
+
+    let o = w.pcrecon(&["fetch"], &[]).await;
+    assert_eq!(
+        code(&o),
+        2,
+        "missing secret: exit 2 before any network call"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fetch_out_writes_the_contract_layout_and_refuses_a_full_folder() {
+    let w = World::start(&root().join("sample-data/partner-center"), |_| {}).await;
+    let dest = w.dir.join("snap");
+    let o = w
+        .pcrecon(
+            &[
+                "fetch",
+                "--out",
+                dest.to_str().unwrap(),
+                "--period",
+                "2025-03",
+            ],
+            &[(SECRET_ENV, SECRET)],
+        )
+        .await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    // March 2025 invoices only, both from the v2 export; blobs byte for byte as stored
+    assert!(dest.join("invoices/page-0001.json").is_file());
+    for inv in ["G055667788", "G099887766"] {
+        let src = root()
+            .join("sample-data/partner-center/invoices")
+            .join(inv)
+            .join("export");
+        for blob in entries(&src)
+            .into_iter()
+            .filter(|n| n.ends_with(".json.gz"))
+        {
+            assert_eq!(
+                std::fs::read(src.join(&blob)).unwrap(),
+                std::fs::read(dest.join("invoices").join(inv).join("export").join(&blob)).unwrap()
+            );
+        }
+        let manifest =
+            std::fs::read_to_string(dest.join("invoices").join(inv).join("export/manifest.json"))
+                .unwrap();
+        assert!(!manifest.contains("sig="), "no SAS signature stored");
+    }
+    assert!(
+        !dest.join("invoices/D0517730KQ").exists(),
+        "outside --period"
+    );
+    let again = w
+        .pcrecon(
+            &["fetch", "--out", dest.to_str().unwrap()],
+            &[(SECRET_ENV, SECRET)],
+        )
+        .await;
+    assert_eq!(
+        code(&again),
+        2,
+        "a non-empty --out is refused: {}",
+        stderr(&again)
+    );
+    assert!(dest.join("manifest.json").is_file(), "and left untouched");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_invoice_ids_stay_inside_the_snapshot() {
+    let tmp = tempfile::tempdir().unwrap();
+    let snap = tmp.path().join("hostile");
+    copy_tree(&root().join("sample-data/partner-center"), &snap);
+    let page = snap.join("invoices/page-0002.json");
+    let text = std::fs::read_to_string(&page).unwrap();
+    let evil = r#"{"id": "../../escaped", "invoiceDate": "2024-11-21T00:00:00Z", "totalCharges": 0, "currencyCode": "USD",
+        "invoiceType": "Recurring", "invoiceDetails": [{"invoiceLineItemType": "billing_line_items", "billingProvider": "office"}]},"#;
+    std::fs::write(
+        &page,
+        text.replacen("\"items\": [", &format!("\"items\": [{evil}"), 1)
+            .replacen("\"items\":[", &format!("\"items\":[{evil}"), 1),
+    )
+    .unwrap();
+    let w = World::start(&snap, |_| {}).await;
+    let dest = w.dir.join("a/b/snap");
+    let o = w
+        .pcrecon(
+            &["fetch", "--out", dest.to_str().unwrap()],
+            &[(SECRET_ENV, SECRET)],
+        )
+        .await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        !w.dir.join("a/escaped").exists() && !w.dir.join("escaped").exists(),
+        "nothing written outside the snapshot"
+    );
+    let inside: Vec<String> = entries(&dest.join("invoices"))
+        .into_iter()
+        .filter(|n| n.contains("escaped"))
+        .collect();
+    assert_eq!(
+        inside.len(),
+        1,
+        "the hostile invoice has one sanitised folder inside: {inside:?}"
+    );
+    assert!(!inside[0].contains('/') && !inside[0].starts_with('.'));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_in_debug_logs_or_files() {
+    let w = World::start(&root().join("sample-data/partner-center"), |o| {
+        o.fault_rate = 0.1
+    })
+    .await;
+    let o = w
+        .pcrecon(
+            &["run", "-vv"],
+            &[(SECRET_ENV, SECRET), ("RUST_LOG", "trace")],
+        )
+        .await;
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let refresh = std::fs::read_to_string(w.dir.join("secrets/refresh-token"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let initial = server::FakeOptions::default().refresh_token;
+    let mut haystacks = vec![
+        ("stdout".to_owned(), o.stdout.clone()),
+        ("stderr".to_owned(), o.stderr.clone()),
+    ];
+    fn walk(d: &Path, out: &mut Vec<(String, Vec<u8>)>) {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if !p.ends_with("secrets/refresh-token")
+                && p.extension().is_none_or(|x| x != "toml")
+            {
+                out.push((p.display().to_string(), std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    walk(&w.dir, &mut haystacks);
+    assert!(haystacks.len() > 20, "checked the written files too");
+    for (name, bytes) in haystacks {
+        let text = String::from_utf8_lossy(&bytes);
+        for needle in [
+            SECRET,
+            refresh.as_str(),
+            initial.as_str(),
+            "sig=",
+            "Bearer ey",
+            "access_token",
+        ] {
+            assert!(!text.contains(needle), "{name} contains {needle:?}");
+        }
+    }
+}
