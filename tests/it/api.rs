@@ -4,7 +4,6 @@
 //! hostile ids stay inside the snapshot; no secret reaches any log or file.
 
 #[path = "../../examples/fake-partner-center/server.rs"]
-#[allow(dead_code)]
 mod server;
 
 use std::path::{Path, PathBuf};
