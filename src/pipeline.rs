@@ -155,8 +155,15 @@ pub fn reconcile_snapshot(cfg: &Config, opts: RunOptions<'_>) -> Result<i32> {
     let folder = staging.publish(&run_id)?;
     opts.progress.finish();
     tracing::info!(run_id = %run_id, reports = %folder.display(), exit_status, "run complete");
+    let mut per_currency: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
     for ((cur, st), t) in &outcome.totals {
-        tracing::info!(currency = %cur, status = st.as_str(), rows = t.rows, "grain rows");
+        per_currency
+            .entry(cur)
+            .or_default()
+            .push(format!("{} {}", st.as_str(), t.rows));
+    }
+    for (cur, counts) in per_currency {
+        tracing::info!(currency = %cur, "grain rows: {}", counts.join(", "));
     }
     Ok(exit_status)
 }
