@@ -536,3 +536,28 @@ fn rejected_frame(
     }
     DataFrame::new(n, cols)
 }
+
+/// Leaves out accepted rows booked against one of `invoices` (trimmed, upper-cased ids): with
+/// `--period`, entries of invoices outside the months are not compared (they would all look
+/// `missing_in_invoice`). Returns the kept rows and how many were left out.
+pub fn without_invoices(
+    accepted: &DataFrame,
+    invoices: &std::collections::BTreeSet<String>,
+) -> Result<(DataFrame, usize)> {
+    if invoices.is_empty() {
+        return Ok((accepted.clone(), 0));
+    }
+    let pe = |e| Error::polars("ledger period filter", e);
+    let numbers = accepted
+        .column("invoice_number")
+        .map_err(pe)?
+        .str()
+        .map_err(pe)?;
+    let keep: BooleanChunked = numbers
+        .iter()
+        .map(|n| !invoices.contains(&n.unwrap_or("").trim().to_uppercase()))
+        .collect_ca("keep".into());
+    let kept = accepted.filter(&keep).map_err(pe)?;
+    let dropped = accepted.height() - kept.height();
+    Ok((kept, dropped))
+}

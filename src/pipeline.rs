@@ -63,14 +63,11 @@ pub fn reconcile_snapshot(cfg: &Config, opts: RunOptions<'_>) -> Result<i32> {
     lap("normalise", &mut timings);
     opts.progress.stage("reading the ledger");
     let ledger = ledger::load(&ledger_files, &ledger_format)?;
+    let (in_scope, outside_period) =
+        ledger::without_invoices(&ledger.accepted, &snap.outside_period)?;
     lap("ledger", &mut timings);
     opts.progress.stage("reconciling");
-    let outcome = reconcile::reconcile(
-        &charges.billing,
-        &ledger.accepted,
-        &charges.invoices,
-        &rules,
-    )?;
+    let outcome = reconcile::reconcile(&charges.billing, &in_scope, &charges.invoices, &rules)?;
     lap("reconcile", &mut timings);
 
     let exit_status = if outcome.has_differences() && cfg.report.fail_on == "difference" {
@@ -143,6 +140,7 @@ pub fn reconcile_snapshot(cfg: &Config, opts: RunOptions<'_>) -> Result<i32> {
             ("usage_line_items", usage.height()),
             ("ledger_rows", ledger_rows),
             ("ledger_accepted", ledger.accepted.height()),
+            ("ledger_outside_period", outside_period),
             ("ledger_rejected", rejected.height()),
             ("grain_rows", rec.height()),
             ("invoice_checks", checks.height()),

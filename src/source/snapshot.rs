@@ -203,6 +203,8 @@ pub struct Snapshot {
     pub summaries: Vec<InvoiceSummary>,
     /// `manifest.json`, when present.
     pub manifest: Option<PathBuf>,
+    /// Ids (trimmed, upper-cased) of the snapshot's invoices left out by `--period`.
+    pub outside_period: BTreeSet<String>,
 }
 
 /// The folder name for an invoice id. Ids come from the network: anything but ASCII letters,
@@ -306,6 +308,7 @@ impl Snapshot {
             ));
         }
         let mut seen = BTreeSet::new();
+        let mut outside_period = BTreeSet::new();
         let mut invoices = Vec::new();
         for page in &invoice_pages {
             let coll: Collection<Invoice> = read_json(page)?;
@@ -326,6 +329,7 @@ impl Snapshot {
                 if !periods.is_empty()
                     && !date.is_some_and(|d| periods.iter().any(|p| p.contains(d)))
                 {
+                    outside_period.insert(header.id.trim().to_uppercase());
                     continue;
                 }
                 let invoice_type = match header.invoice_type.as_deref() {
@@ -361,6 +365,7 @@ impl Snapshot {
             invoices,
             summaries,
             manifest,
+            outside_period,
         })
     }
 }
