@@ -159,17 +159,43 @@ pub fn resolve(patterns: &[String], base: &Path) -> Result<Vec<LedgerFile>> {
     Ok(files.into_values().collect())
 }
 
-/// The 1-based physical line where a record starts. The csv reader places a record's start
-/// before the line breaks that precede it (the `\n` of a CRLF, blank lines); skip those.
-fn record_line(body: &[u8], pos: Option<&csv::Position>) -> u64 {
-    let Some(p) = pos else { return 0 };
-    let start = (p.byte() as usize).min(body.len());
-    let breaks = body[start..]
-        .iter()
-        .take_while(|c| matches!(c, b'\r' | b'\n'))
-        .filter(|c| **c == b'\n')
-        .count();
-    p.line() + breaks as u64
+/// Counts physical lines up to each record's start, the way spreadsheets and Python's universal
+/// newlines do: `\r\n`, a lone `\n` and a lone `\r` (even inside a quoted field) each end a line.
+#[derive(Debug, Default)]
+struct LineCounter {
+    pos: usize,
+    breaks: u64,
+    prev_cr: bool,
+}
+
+impl LineCounter {
+    /// The 1-based line where the record reported at `pos` starts. The csv reader places a
+    /// record's start before the line breaks that precede it (the `\n` of a CRLF, blank lines),
+    /// so those are skipped first. Records must be asked for in file order.
+    fn record_line(&mut self, body: &[u8], pos: Option<&csv::Position>) -> u64 {
+        let Some(p) = pos else { return 0 };
+        let mut start = (p.byte() as usize).min(body.len());
+        while start < body.len() && matches!(body[start], b'\r' | b'\n') {
+            start += 1;
+        }
+        for &c in &body[self.pos.min(start)..start] {
+            match c {
+                b'\r' => {
+                    self.breaks += 1;
+                    self.prev_cr = true;
+                }
+                b'\n' => {
+                    if !self.prev_cr {
+                        self.breaks += 1;
+                    }
+                    self.prev_cr = false;
+                }
+                _ => self.prev_cr = false,
+            }
+        }
+        self.pos = self.pos.max(start);
+        self.breaks + 1
+    }
 }
 
 /// One rejected row before it becomes a frame row.
@@ -313,6 +339,7 @@ fn read_file(
     }
     let mut rec = csv::ByteRecord::new();
     let mut rows = 0;
+    let mut lines = LineCounter::default();
     loop {
         let more = reader
             .read_byte_record(&mut rec)
@@ -321,7 +348,7 @@ fn read_file(
             break;
         }
         rows += 1;
-        let line = record_line(body, rec.position());
+        let line = lines.record_line(body, rec.position());
         let raw = || {
             rec.iter()
                 .map(|c| String::from_utf8_lossy(c).into_owned())
@@ -414,6 +441,35 @@ impl<'c> Row<'_, 'c> {
             .and_then(|i| self.cells.get(*i))
             .map(|s| s.trim())
             .unwrap_or("")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn starts(data: &[u8]) -> Vec<u64> {
+        let mut r = csv::ReaderBuilder::new().flexible(true).from_reader(data);
+        r.byte_headers().unwrap();
+        let mut rec = csv::ByteRecord::new();
+        let mut lines = LineCounter::default();
+        let mut out = Vec::new();
+        while r.read_byte_record(&mut rec).unwrap() {
+            out.push(lines.record_line(data, rec.position()));
+        }
+        out
+    }
+
+    #[test]
+    fn record_start_lines_count_every_kind_of_line_break() {
+        assert_eq!(starts(b"h,i\nA,1\nB,\"x\ny\"\nC,3\n"), [2, 3, 5]);
+        assert_eq!(starts(b"h,i\r\nA,1\r\nB,\"x\r\ny\"\r\nC,3\r\n"), [2, 3, 5]);
+        assert_eq!(starts(b"h,i\n\nA,1\n\n\nB,2"), [3, 6]);
+        assert_eq!(
+            starts(b"h,i\nA,\"\rCR\"\nB,2\n"),
+            [2, 4],
+            "a CR inside quotes ends a physical line too"
+        );
     }
 }
 

@@ -16,6 +16,11 @@ pub struct CheckConfigArgs {}
 pub fn execute(g: &Global, _a: &CheckConfigArgs) -> Result<i32> {
     let cfg = g.load_config()?;
     print!("{}", cfg.to_redacted_toml());
+    if cfg.source.kind == "partner_center"
+        && let Err(e) = cfg.require_api_identity()
+    {
+        tracing::warn!("{e}");
+    }
     println!("# config OK");
     Ok(0)
 }

@@ -270,6 +270,7 @@ struct Ctx {
 
 /// Runs a whole fetch into `opts.dest`.
 pub fn fetch(cfg: &Config, opts: FetchOptions) -> Result<FetchOutcome> {
+    cfg.require_api_identity()?;
     let secret = cfg.client_secret()?; // exit 2 before any network call
     let pc = &cfg.partner_center;
     let runtime = tokio::runtime::Builder::new_multi_thread()
