@@ -444,35 +444,6 @@ impl<'c> Row<'_, 'c> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn starts(data: &[u8]) -> Vec<u64> {
-        let mut r = csv::ReaderBuilder::new().flexible(true).from_reader(data);
-        r.byte_headers().unwrap();
-        let mut rec = csv::ByteRecord::new();
-        let mut lines = LineCounter::default();
-        let mut out = Vec::new();
-        while r.read_byte_record(&mut rec).unwrap() {
-            out.push(lines.record_line(data, rec.position()));
-        }
-        out
-    }
-
-    #[test]
-    fn record_start_lines_count_every_kind_of_line_break() {
-        assert_eq!(starts(b"h,i\nA,1\nB,\"x\ny\"\nC,3\n"), [2, 3, 5]);
-        assert_eq!(starts(b"h,i\r\nA,1\r\nB,\"x\r\ny\"\r\nC,3\r\n"), [2, 3, 5]);
-        assert_eq!(starts(b"h,i\n\nA,1\n\n\nB,2"), [3, 6]);
-        assert_eq!(
-            starts(b"h,i\nA,\"\rCR\"\nB,2\n"),
-            [2, 4],
-            "a CR inside quotes ends a physical line too"
-        );
-    }
-}
-
 /// Validates one row's fields in the contract's order; the first failure is the reason.
 fn check_row(row: &Row<'_, '_>, format: &LedgerFormat) -> Result<ValidRow, (&'static str, String)> {
     let get = |f: &str| row.get(f);
@@ -616,4 +587,33 @@ pub fn without_invoices(
     let kept = accepted.filter(&keep).map_err(pe)?;
     let dropped = accepted.height() - kept.height();
     Ok((kept, dropped))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn starts(data: &[u8]) -> Vec<u64> {
+        let mut r = csv::ReaderBuilder::new().flexible(true).from_reader(data);
+        r.byte_headers().unwrap();
+        let mut rec = csv::ByteRecord::new();
+        let mut lines = LineCounter::default();
+        let mut out = Vec::new();
+        while r.read_byte_record(&mut rec).unwrap() {
+            out.push(lines.record_line(data, rec.position()));
+        }
+        out
+    }
+
+    #[test]
+    fn record_start_lines_count_every_kind_of_line_break() {
+        assert_eq!(starts(b"h,i\nA,1\nB,\"x\ny\"\nC,3\n"), [2, 3, 5]);
+        assert_eq!(starts(b"h,i\r\nA,1\r\nB,\"x\r\ny\"\r\nC,3\r\n"), [2, 3, 5]);
+        assert_eq!(starts(b"h,i\n\nA,1\n\n\nB,2"), [3, 6]);
+        assert_eq!(
+            starts(b"h,i\nA,\"\rCR\"\nB,2\n"),
+            [2, 4],
+            "a CR inside quotes ends a physical line too"
+        );
+    }
 }
