@@ -467,6 +467,7 @@ impl Config {
             delimiter,
             decimal_separator,
             date_format: fmt.clone(),
+            dates: ledger::DateParser::new(fmt),
             columns,
         })
     }

@@ -3,7 +3,7 @@
 //! Every input row ends in exactly one of the two. Files are read in sorted path order and rows
 //! in file order, so "the first `entry_id` stays" is well defined across files.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
@@ -32,6 +32,23 @@ pub const FIELDS: [&str; 15] = [
     "currency",
     "description",
 ];
+
+/// Index of `entry_id` in [`FIELDS`].
+const F_ENTRY_ID: usize = 0;
+/// Index of `posting_date` in [`FIELDS`].
+const F_POSTING_DATE: usize = 1;
+/// Index of `customer_id` in [`FIELDS`].
+const F_CUSTOMER_ID: usize = 3;
+/// Index of `charge_start_date` in [`FIELDS`].
+const F_CHARGE_START_DATE: usize = 9;
+/// Index of `charge_end_date` in [`FIELDS`].
+const F_CHARGE_END_DATE: usize = 10;
+/// Index of `quantity` in [`FIELDS`].
+const F_QUANTITY: usize = 11;
+/// Index of `amount` in [`FIELDS`].
+const F_AMOUNT: usize = 12;
+/// Index of `currency` in [`FIELDS`].
+const F_CURRENCY: usize = 13;
 
 /// Fields a row must have.
 const REQUIRED: [&str; 5] = [
@@ -64,6 +81,8 @@ pub struct LedgerFormat {
     pub decimal_separator: char,
     /// chrono format of dates.
     pub date_format: String,
+    /// The compiled date format.
+    pub dates: DateParser,
     /// Contract field → column name in the file (every field present; unmapped = its own name).
     pub columns: BTreeMap<String, String>,
 }
@@ -226,7 +245,7 @@ pub fn load(files: &[LedgerFile], format: &LedgerFormat) -> Result<Ledger> {
     };
     let mut rejected: Vec<Rejected> = Vec::new();
     let mut headers: Vec<Vec<String>> = Vec::new();
-    let mut first_seen: HashMap<String, (usize, u64)> = HashMap::new();
+    let mut first_seen: PlHashMap<String, (usize, u64)> = PlHashMap::new();
     let mut stats = Vec::new();
     for (fi, file) in files.iter().enumerate() {
         let (header, rows, sha) = read_file(
@@ -265,8 +284,10 @@ pub fn load(files: &[LedgerFile], format: &LedgerFormat) -> Result<Ledger> {
         .map_err(pe)?,
     );
     cols.push(acc.amount.into_column("amount", scale).map_err(pe)?);
+    let t0 = std::time::Instant::now();
     let accepted = DataFrame::new(n, cols).map_err(pe)?;
     let rejected = rejected_frame(files, &headers, rejected).map_err(pe)?;
+    tracing::debug!(ms = t0.elapsed().as_millis() as u64, "ledger frames");
     Ok(Ledger {
         accepted,
         rejected,
@@ -282,14 +303,16 @@ fn read_file(
     format: &LedgerFormat,
     acc: &mut Accepted,
     rejected: &mut Vec<Rejected>,
-    first_seen: &mut HashMap<String, (usize, u64)>,
+    first_seen: &mut PlHashMap<String, (usize, u64)>,
     files: &[LedgerFile],
 ) -> Result<(Vec<String>, usize, String)> {
     let path = &file.path;
     // whole file in memory: it is fingerprinted, and record start lines are computed from it
     let bytes = std::fs::read(path)
         .map_err(|e| Error::input_file(path, format!("cannot read the ledger file: {e}")))?;
+    let t0 = std::time::Instant::now();
     let sha = format!("{:x}", Sha256::digest(&bytes));
+    tracing::debug!(ms = t0.elapsed().as_millis() as u64, "ledger sha256");
     let body = crate::source::snapshot::strip_bom(&bytes);
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(format.delimiter)
@@ -303,11 +326,12 @@ fn read_file(
         .map(|h| String::from_utf8_lossy(h).trim().to_owned())
         .collect();
     // contract field → index in this file
-    let index: HashMap<&'static str, usize> = FIELDS
+    // contract field (by its position in FIELDS) → column index in this file
+    let index: Vec<Option<usize>> = FIELDS
         .iter()
-        .filter_map(|f| {
+        .map(|f| {
             let name = format.columns.get(*f).map(String::as_str).unwrap_or(f);
-            header.iter().position(|h| h == name).map(|i| (*f, i))
+            header.iter().position(|h| h == name)
         })
         .collect();
     if header.iter().all(|h| h.is_empty()) && reader.is_done() {
@@ -318,7 +342,7 @@ fn read_file(
     }
     let missing: Vec<String> = REQUIRED
         .iter()
-        .filter(|f| !index.contains_key(**f))
+        .filter(|f| index[field(f)].is_none())
         .map(|f| {
             format!(
                 "{f} (column {:?})",
@@ -340,6 +364,7 @@ fn read_file(
     let mut rec = csv::ByteRecord::new();
     let mut rows = 0;
     let mut lines = LineCounter::default();
+    let kept: [usize; KEPT_TEXT.len()] = KEPT_TEXT.map(field);
     loop {
         let more = reader
             .read_byte_record(&mut rec)
@@ -392,8 +417,7 @@ fn read_file(
             index: &index,
             cells: &cells,
         };
-        let get = |f: &str| row.get(f);
-        let id = get("entry_id");
+        let id = row.at(F_ENTRY_ID);
         if id.is_empty() {
             reject("missing entry_id", "entry_id is empty".into());
             continue;
@@ -410,14 +434,19 @@ fn read_file(
         match check_row(&row, format) {
             Err((code, detail)) => reject(code, detail),
             Ok(ok) => {
-                for (b, name) in acc.text.iter_mut().zip(KEPT_TEXT) {
-                    b.append_value(get(name));
+                for (b, f) in acc.text.iter_mut().zip(kept) {
+                    b.append_value(row.at(f));
                 }
                 acc.posting_date.push(epoch_days(ok.posting_date));
                 acc.amount.push(Some(ok.amount));
             }
         }
     }
+    tracing::debug!(
+        ms = t0.elapsed().as_millis() as u64,
+        rows,
+        "ledger rows read"
+    );
     Ok((header, rows, sha))
 }
 
@@ -427,36 +456,76 @@ struct ValidRow {
     amount: money::Scaled,
 }
 
+/// The position of a contract field in [`FIELDS`].
+fn field(name: &str) -> usize {
+    FIELDS
+        .iter()
+        .position(|f| *f == name)
+        .expect("a contract field")
+}
+
 /// One data row's cells, looked up by contract field.
 struct Row<'r, 'c> {
-    index: &'r HashMap<&'static str, usize>,
+    index: &'r [Option<usize>],
     cells: &'r [&'c str],
 }
 
 impl<'c> Row<'_, 'c> {
-    /// The trimmed cell of `field` ("" when the file has no such column or the row is short).
-    fn get(&self, field: &str) -> &'c str {
-        self.index
-            .get(field)
-            .and_then(|i| self.cells.get(*i))
+    /// The trimmed cell of contract field number `f` ("" when the file has no such column or
+    /// the row is short).
+    fn at(&self, f: usize) -> &'c str {
+        self.index[f]
+            .and_then(|i| self.cells.get(i))
             .map(|s| s.trim())
             .unwrap_or("")
     }
 }
 
+/// Parses dates in the configured format; the format is compiled once (a fast path for ISO).
+#[derive(Debug, Clone)]
+pub struct DateParser {
+    iso: bool,
+    items: Vec<chrono::format::Item<'static>>,
+}
+
+impl DateParser {
+    /// A parser for the chrono `format`.
+    pub fn new(format: &str) -> DateParser {
+        let items = chrono::format::StrftimeItems::new(format)
+            .map(|i| i.to_owned())
+            .collect();
+        DateParser {
+            iso: format == "%Y-%m-%d",
+            items,
+        }
+    }
+
+    /// The date, or `None` when `text` is not one in this format.
+    pub fn parse(&self, text: &str) -> Option<NaiveDate> {
+        if self.iso {
+            let b = text.as_bytes();
+            return if b.len() == 10 {
+                crate::model::iso_date(b)
+            } else {
+                None
+            };
+        }
+        let mut parsed = chrono::format::Parsed::new();
+        chrono::format::parse(&mut parsed, text, self.items.iter()).ok()?;
+        parsed.to_naive_date().ok()
+    }
+}
+
 /// Validates one row's fields in the contract's order; the first failure is the reason.
 fn check_row(row: &Row<'_, '_>, format: &LedgerFormat) -> Result<ValidRow, (&'static str, String)> {
-    let get = |f: &str| row.get(f);
-    let date = |field: &'static str,
-                code: &'static str|
-     -> Result<Option<NaiveDate>, (&'static str, String)> {
-        let v = get(field);
-        if v.is_empty() {
-            return Ok(None);
-        }
-        NaiveDate::parse_from_str(v, &format.date_format)
-            .map(Some)
-            .map_err(|_| {
+    let date =
+        |f: usize, code: &'static str| -> Result<Option<NaiveDate>, (&'static str, String)> {
+            let field = FIELDS[f];
+            let v = row.at(f);
+            if v.is_empty() {
+                return Ok(None);
+            }
+            format.dates.parse(v).map(Some).ok_or_else(|| {
                 (
                     code,
                     format!(
@@ -465,13 +534,13 @@ fn check_row(row: &Row<'_, '_>, format: &LedgerFormat) -> Result<ValidRow, (&'st
                     ),
                 )
             })
-    };
-    let posting_date = date("posting_date", "invalid posting_date")?
+        };
+    let posting_date = date(F_POSTING_DATE, "invalid posting_date")?
         .ok_or(("invalid posting_date", "posting_date is empty".to_owned()))?;
-    if get("customer_id").is_empty() {
+    if row.at(F_CUSTOMER_ID).is_empty() {
         return Err(("missing customer_id", "customer_id is empty".into()));
     }
-    let amount_text = get("amount");
+    let amount_text = row.at(F_AMOUNT);
     if amount_text.is_empty() {
         return Err(("missing amount", "amount is empty".into()));
     }
@@ -483,7 +552,7 @@ fn check_row(row: &Row<'_, '_>, format: &LedgerFormat) -> Result<ValidRow, (&'st
                     amount_problem("amount", amount_text, format.decimal_separator, &e),
                 )
             })?;
-    let currency = get("currency");
+    let currency = row.at(F_CURRENCY);
     if currency.is_empty() {
         return Err(("missing currency", "currency is empty".into()));
     }
@@ -493,9 +562,9 @@ fn check_row(row: &Row<'_, '_>, format: &LedgerFormat) -> Result<ValidRow, (&'st
             format!("currency {currency:?} is not a 3-letter ISO 4217 code"),
         ));
     }
-    date("charge_start_date", "invalid charge_start_date")?;
-    date("charge_end_date", "invalid charge_end_date")?;
-    let q = get("quantity");
+    date(F_CHARGE_START_DATE, "invalid charge_start_date")?;
+    date(F_CHARGE_END_DATE, "invalid charge_end_date")?;
+    let q = row.at(F_QUANTITY);
     if !q.is_empty() {
         money::parse_ledger_amount(q, format.decimal_separator, money::RATE_SCALE).map_err(
             |e| {
@@ -598,6 +667,7 @@ mod tests {
         r.byte_headers().unwrap();
         let mut rec = csv::ByteRecord::new();
         let mut lines = LineCounter::default();
+        let kept: [usize; KEPT_TEXT.len()] = KEPT_TEXT.map(field);
         let mut out = Vec::new();
         while r.read_byte_record(&mut rec).unwrap() {
             out.push(lines.record_line(data, rec.position()));

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use polars::prelude::*;
+use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::money::{self, Scaled, decimal_values, pow10};
@@ -187,19 +188,29 @@ impl Outcome {
     }
 }
 
-/// Trims a key and folds its case; a missing key is the empty key.
-fn fold(e: Expr, upper: bool) -> Expr {
-    let e = e
-        .cast(DataType::String)
-        .fill_null(lit(""))
-        .str()
-        .strip_chars(lit(NULL));
-    if upper {
-        e.str().to_uppercase()
+/// Appends `s` trimmed and case-folded to `out` (invoice ids and currencies upper-case, other
+/// keys lower-case); a missing key is the empty key. The one folding function for both sides.
+pub fn fold_key_into(s: Option<&str>, upper: bool, out: &mut String) {
+    let t = s.unwrap_or("").trim();
+    if t.is_ascii() {
+        let start = out.len();
+        out.push_str(t);
+        let tail = &mut out[start..];
+        if upper {
+            tail.make_ascii_uppercase()
+        } else {
+            tail.make_ascii_lowercase()
+        }
+    } else if upper {
+        out.push_str(&t.to_uppercase());
     } else {
-        e.str().to_lowercase()
+        out.push_str(&t.to_lowercase());
     }
 }
+
+/// Separates key parts inside a grain map key (sorts below every printable character, so the
+/// joined keys sort like the tuples they stand for).
+const SEP: char = '\u{1f}';
 
 fn scale_of(df: &DataFrame, name: &str) -> Result<u32> {
     match df
@@ -214,12 +225,144 @@ fn scale_of(df: &DataFrame, name: &str) -> Result<u32> {
     }
 }
 
-fn decimal_lit(value: i128, scale: u32) -> Expr {
-    lit(Scalar::new_decimal(value, money::PRECISION, scale as usize))
+/// The text columns of `df` named `names`.
+fn text_columns<'a>(df: &'a DataFrame, names: &[&str]) -> Result<Vec<&'a StringChunked>> {
+    names
+        .iter()
+        .map(|n| {
+            df.column(n)
+                .and_then(|c| c.str())
+                .map_err(|e| Error::polars("reconcile", e))
+        })
+        .collect()
 }
 
-fn dec(scale: u32) -> DataType {
-    DataType::Decimal(money::PRECISION, scale as usize)
+/// A decimal column's mantissas re-expressed at `scale` (≥ the column's).
+fn amounts_at(df: &DataFrame, name: &str, scale: u32) -> Result<Vec<i128>> {
+    let (vals, s) = decimal_values(df.column(name).map_err(|e| Error::polars("reconcile", e))?)
+        .map_err(|e| Error::polars("reconcile", e))?;
+    let mul = pow10(scale - s);
+    vals.into_iter()
+        .map(|v| {
+            v.unwrap_or(0)
+                .checked_mul(mul)
+                .ok_or_else(|| Error::Internal("amount overflows".into()))
+        })
+        .collect()
+}
+
+/// One side's sums per folded key.
+#[derive(Debug, Default, Clone, Copy)]
+struct Sides {
+    pc: i128,
+    pc_lines: u64,
+    ledger: i128,
+    ledger_rows: u64,
+}
+
+/// Adds every row of `df` to `map` under its folded grain key; the rows are summed in parallel
+/// slices whose partial sums are then merged (integer sums: the order does not matter).
+fn aggregate(
+    map: &mut PlHashMap<String, Sides>,
+    df: &DataFrame,
+    columns: &[&str],
+    upper: &[bool],
+    amount: &str,
+    scale: u32,
+    pc_side: bool,
+) -> Result<()> {
+    let n = df.height();
+    let slice = n.div_ceil(rayon::current_num_threads().max(1)).max(1);
+    let starts: Vec<usize> = (0..n).step_by(slice).collect();
+    let partials: Vec<PlHashMap<String, Sides>> = starts
+        .into_par_iter()
+        .map(|start| {
+            aggregate_slice(
+                &df.slice(start as i64, slice),
+                columns,
+                upper,
+                amount,
+                scale,
+                pc_side,
+            )
+        })
+        .collect::<Result<_>>()?;
+    for partial in partials {
+        for (key, s) in partial {
+            let e = map.entry(key).or_default();
+            e.pc = checked(e.pc, Some(s.pc))?;
+            e.pc_lines += s.pc_lines;
+            e.ledger = checked(e.ledger, Some(s.ledger))?;
+            e.ledger_rows += s.ledger_rows;
+        }
+    }
+    Ok(())
+}
+
+/// The sums of one slice of rows per folded grain key.
+fn aggregate_slice(
+    df: &DataFrame,
+    columns: &[&str],
+    upper: &[bool],
+    amount: &str,
+    scale: u32,
+    pc_side: bool,
+) -> Result<PlHashMap<String, Sides>> {
+    let mut map: PlHashMap<String, Sides> = PlHashMap::with_capacity(df.height() / 2);
+    let cols = text_columns(df, columns)?;
+    let amounts = amounts_at(df, amount, scale)?;
+    let mut iters: Vec<_> = cols.iter().map(|c| c.iter()).collect();
+    let mut key = String::with_capacity(128);
+    for amount in amounts {
+        key.clear();
+        for (i, it) in iters.iter_mut().enumerate() {
+            if i > 0 {
+                key.push(SEP);
+            }
+            fold_key_into(it.next().flatten(), upper[i], &mut key);
+        }
+        let e = match map.get_mut(key.as_str()) {
+            Some(e) => e,
+            None => map.entry(key.clone()).or_default(),
+        };
+        if pc_side {
+            e.pc = checked(e.pc, Some(amount))?;
+            e.pc_lines += 1;
+        } else {
+            e.ledger = checked(e.ledger, Some(amount))?;
+            e.ledger_rows += 1;
+        }
+    }
+    Ok(map)
+}
+
+/// The status of a grain row (exact decimal comparison with the tolerance).
+pub fn status_of(
+    sides_pc: u64,
+    sides_ledger: u64,
+    invoice_empty: bool,
+    difference: i128,
+    tolerance: i128,
+) -> Status {
+    if sides_pc == 0 && invoice_empty {
+        Status::NotYetInvoiced
+    } else if sides_pc == 0 {
+        Status::MissingInInvoice
+    } else if sides_ledger == 0 {
+        Status::MissingInLedger
+    } else if difference.abs() <= tolerance {
+        Status::Matched
+    } else {
+        Status::AmountMismatch
+    }
+}
+
+/// A decimal column from mantissas at `scale`.
+fn decimal_column(name: &str, values: impl Iterator<Item = i128>, scale: u32) -> Result<Column> {
+    let ca: Int128Chunked = values.map(Some).collect_ca(name.into());
+    ca.into_decimal(money::PRECISION, scale as usize)
+        .map(|c| c.into_series().into_column())
+        .map_err(|e| Error::polars("reconcile", e))
 }
 
 /// Reconciles `charges` (the normalised billing lines) against the accepted `ledger` entries,
@@ -230,102 +373,112 @@ pub fn reconcile(
     invoices: &DataFrame,
     rules: &Rules,
 ) -> Result<Outcome> {
-    let pe = |e| Error::polars("reconcile", e);
     let scale = scale_of(charges, "subtotal")?
         .max(scale_of(ledger, "amount")?)
         .max(rules.tolerance.digits);
     let tol = rules.tolerance.value / pow10(money::MONEY_SCALE - scale);
     let keys: Vec<&str> = rules.grain.iter().map(|k| k.name).collect();
-    let key_cols: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();
+    let ledger_keys: Vec<&str> = rules.grain.iter().map(|k| k.ledger).collect();
+    let upper: Vec<bool> = rules.grain.iter().map(|k| k.upper).collect();
+    let invoice_pos = keys
+        .iter()
+        .position(|k| *k == "invoice_id")
+        .expect("grain has invoice_id");
+    let currency_pos = keys
+        .iter()
+        .position(|k| *k == "currency")
+        .expect("grain has currency");
 
-    let pc = charges
-        .clone()
-        .lazy()
-        .select(
-            rules
-                .grain
-                .iter()
-                .map(|k| fold(col(k.name), k.upper).alias(k.name))
-                .chain([col("subtotal").cast(dec(scale))])
-                .collect::<Vec<_>>(),
-        )
-        .group_by(key_cols.clone())
-        .agg([
-            col("subtotal").sum().alias("pc_amount"),
-            len().cast(DataType::UInt64).alias("pc_lines"),
-        ]);
-    let lg = ledger
-        .clone()
-        .lazy()
-        .select(
-            rules
-                .grain
-                .iter()
-                .map(|k| fold(col(k.ledger), k.upper).alias(k.name))
-                .chain([col("amount").cast(dec(scale))])
-                .collect::<Vec<_>>(),
-        )
-        .group_by(key_cols.clone())
-        .agg([
-            col("amount").sum().alias("ledger_amount"),
-            len().cast(DataType::UInt64).alias("ledger_rows"),
-        ]);
-
-    let zero = || decimal_lit(0, scale);
-    let difference = col("pc_amount") - col("ledger_amount");
-    let status = when(
-        col("pc_lines")
-            .eq(lit(0u64))
-            .and(col("invoice_id").eq(lit(""))),
-    )
-    .then(lit(Status::NotYetInvoiced.as_str()))
-    .when(col("pc_lines").eq(lit(0u64)))
-    .then(lit(Status::MissingInInvoice.as_str()))
-    .when(col("ledger_rows").eq(lit(0u64)))
-    .then(lit(Status::MissingInLedger.as_str()))
-    .when(col("difference").abs().lt_eq(decimal_lit(tol, scale)))
-    .then(lit(Status::Matched.as_str()))
-    .otherwise(lit(Status::AmountMismatch.as_str()));
-    let mut out_cols: Vec<Expr> = key_cols.clone();
-    out_cols.extend(
-        [
-            "pc_amount",
-            "ledger_amount",
-            "difference",
-            "status",
-            "pc_lines",
-            "ledger_rows",
-        ]
-        .map(col),
+    let t0 = std::time::Instant::now();
+    let mut map: PlHashMap<String, Sides> =
+        PlHashMap::with_capacity(charges.height() / 2 + ledger.height());
+    aggregate(&mut map, charges, &keys, &upper, "subtotal", scale, true)?;
+    let t1 = t0.elapsed();
+    aggregate(
+        &mut map,
+        ledger,
+        &ledger_keys,
+        &upper,
+        "amount",
+        scale,
+        false,
+    )?;
+    let t2 = t0.elapsed();
+    let mut rows: Vec<(String, Sides)> = map.into_iter().collect();
+    rows.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    tracing::debug!(
+        pc_ms = t1.as_millis() as u64,
+        ledger_ms = (t2 - t1).as_millis() as u64,
+        sort_ms = (t0.elapsed() - t2).as_millis() as u64,
+        "grain aggregation"
     );
-    let reconciliation = pc
-        .join(
-            lg,
-            key_cols.clone(),
-            key_cols.clone(),
-            JoinArgs::new(JoinType::Full).with_coalesce(JoinCoalesce::CoalesceColumns),
-        )
-        .with_columns([
-            col("pc_amount").fill_null(zero()).cast(dec(scale)),
-            col("ledger_amount").fill_null(zero()).cast(dec(scale)),
-            col("pc_lines").fill_null(lit(0u64)),
-            col("ledger_rows").fill_null(lit(0u64)),
-        ])
-        .with_column(difference.cast(dec(scale)).alias("difference"))
-        .with_column(status.alias("status"))
-        .select(out_cols)
-        .sort(keys.clone(), SortMultipleOptions::default())
-        .collect()
-        .map_err(pe)?;
 
+    let n = rows.len();
+    let mut parts: Vec<StringChunkedBuilder> = keys
+        .iter()
+        .map(|k| StringChunkedBuilder::new((*k).into(), n))
+        .collect();
+    let mut statuses = StringChunkedBuilder::new("status".into(), n);
+    let mut totals: BTreeMap<(String, Status), Total> = BTreeMap::new();
+    let mut diffs = Vec::with_capacity(n);
+    for (key, s) in &rows {
+        let mut invoice_empty = false;
+        let mut currency = "";
+        for (i, part) in key.split(SEP).enumerate() {
+            parts[i].append_value(part);
+            if i == invoice_pos {
+                invoice_empty = part.is_empty();
+            }
+            if i == currency_pos {
+                currency = part;
+            }
+        }
+        let diff = s.pc - s.ledger;
+        let st = status_of(s.pc_lines, s.ledger_rows, invoice_empty, diff, tol);
+        statuses.append_value(st.as_str());
+        diffs.push(diff);
+        let t = totals.entry((currency.to_owned(), st)).or_default();
+        t.rows += 1;
+        t.pc_amount = checked(t.pc_amount, Some(s.pc))?;
+        t.ledger_amount = checked(t.ledger_amount, Some(s.ledger))?;
+    }
+    let mut cols: Vec<Column> = parts
+        .into_iter()
+        .map(|b| b.finish().into_column())
+        .collect();
+    cols.push(decimal_column(
+        "pc_amount",
+        rows.iter().map(|r| r.1.pc),
+        scale,
+    )?);
+    cols.push(decimal_column(
+        "ledger_amount",
+        rows.iter().map(|r| r.1.ledger),
+        scale,
+    )?);
+    cols.push(decimal_column("difference", diffs.into_iter(), scale)?);
+    cols.push(statuses.finish().into_column());
+    cols.push(Column::new(
+        "pc_lines".into(),
+        rows.iter().map(|r| r.1.pc_lines).collect::<Vec<u64>>(),
+    ));
+    cols.push(Column::new(
+        "ledger_rows".into(),
+        rows.iter().map(|r| r.1.ledger_rows).collect::<Vec<u64>>(),
+    ));
+    let reconciliation = DataFrame::new(n, cols).map_err(|e| Error::polars("reconcile", e))?;
+
+    let t3 = std::time::Instant::now();
     let (checks, invoice_scale) = invoice_checks(charges, invoices, rules)?;
-    let totals = totals(&reconciliation)?;
+    tracing::debug!(
+        checks_ms = t3.elapsed().as_millis() as u64,
+        "invoice checks built"
+    );
     let mut invoice_check_counts = BTreeMap::new();
     for s in checks
         .column("status")
-        .map_err(pe)?
-        .str()
-        .map_err(pe)?
+        .and_then(|c| c.str())
+        .map_err(|e| Error::polars("reconcile", e))?
         .iter()
         .flatten()
     {
@@ -341,100 +494,88 @@ pub fn reconcile(
         totals,
         invoice_check_counts,
     };
+    let t4 = std::time::Instant::now();
     check_conservation(&outcome, charges, ledger)?;
+    tracing::debug!(ms = t4.elapsed().as_millis() as u64, "conservation checked");
     Ok(outcome)
 }
 
-/// Each invoice's `totalCharges` against Σ of its lines' `total` (per currency).
+/// Each invoice's `totalCharges` against Σ of its lines' `total`, per invoice and currency.
 fn invoice_checks(
     charges: &DataFrame,
     invoices: &DataFrame,
     rules: &Rules,
 ) -> Result<(DataFrame, u32)> {
-    let pe = |e| Error::polars("invoice checks", e);
     let scale = scale_of(charges, "total")?
         .max(scale_of(invoices, "invoice_total")?)
         .max(rules.tolerance.digits);
     let tol = rules.tolerance.value / pow10(money::MONEY_SCALE - scale);
-    let keys = [col("invoice_id"), col("currency")];
-    let lines = charges
-        .clone()
-        .lazy()
-        .select([
-            col("invoice_id"),
-            fold(col("currency"), true).alias("currency"),
-            col("total").cast(dec(scale)),
-        ])
-        .group_by(keys.clone())
-        .agg([
-            col("total").sum().alias("line_items_total"),
-            len().cast(DataType::UInt64).alias("line_items"),
-        ]);
-    let heads = invoices.clone().lazy().select([
-        col("invoice_id"),
-        fold(col("currency"), true).alias("currency"),
-        col("invoice_total").cast(dec(scale)),
-    ]);
-    let zero = || decimal_lit(0, scale);
-    let df = heads
-        .join(
-            lines,
-            keys.clone(),
-            keys.clone(),
-            JoinArgs::new(JoinType::Full).with_coalesce(JoinCoalesce::CoalesceColumns),
-        )
-        .with_columns([
-            col("invoice_total").fill_null(zero()).cast(dec(scale)),
-            col("line_items_total").fill_null(zero()).cast(dec(scale)),
-            col("line_items").fill_null(lit(0u64)),
-        ])
-        .with_column(
-            (col("invoice_total") - col("line_items_total"))
-                .cast(dec(scale))
-                .alias("difference"),
-        )
-        .with_column(
-            when(col("difference").abs().lt_eq(decimal_lit(tol, scale)))
-                .then(lit(Status::Matched.as_str()))
-                .otherwise(lit(Status::AmountMismatch.as_str()))
-                .alias("status"),
-        )
-        .select(
-            [
-                "invoice_id",
-                "currency",
-                "invoice_total",
-                "line_items_total",
-                "difference",
-                "status",
-                "line_items",
-            ]
-            .map(col),
-        )
-        .sort(["invoice_id", "currency"], SortMultipleOptions::default())
-        .collect()
-        .map_err(pe)?;
-    Ok((df, scale))
-}
-
-/// Totals per (currency, status), summed exactly in `i128`.
-fn totals(rec: &DataFrame) -> Result<BTreeMap<(String, Status), Total>> {
-    let pe = |e| Error::polars("totals", e);
-    let cur = rec.column("currency").map_err(pe)?.str().map_err(pe)?;
-    let st = rec.column("status").map_err(pe)?.str().map_err(pe)?;
-    let (pc, _) = decimal_values(rec.column("pc_amount").map_err(pe)?).map_err(pe)?;
-    let (lg, _) = decimal_values(rec.column("ledger_amount").map_err(pe)?).map_err(pe)?;
-    let mut out: BTreeMap<(String, Status), Total> = BTreeMap::new();
-    for (i, (c, s)) in cur.iter().zip(st.iter()).enumerate() {
-        let status = s
-            .and_then(Status::parse)
-            .ok_or_else(|| Error::Internal("row without a status".into()))?;
-        let t = out.entry((c.unwrap_or("").to_owned(), status)).or_default();
-        t.rows += 1;
-        t.pc_amount = checked(t.pc_amount, pc[i])?;
-        t.ledger_amount = checked(t.ledger_amount, lg[i])?;
+    // (invoice_id, currency) → (invoice_total, line_items_total, lines)
+    let mut map: BTreeMap<(String, String), (i128, i128, u64)> = BTreeMap::new();
+    let key = |id: Option<&str>, cur: Option<&str>| {
+        let mut c = String::new();
+        fold_key_into(cur, true, &mut c);
+        (id.unwrap_or("").to_owned(), c)
+    };
+    let heads = text_columns(invoices, &["invoice_id", "currency"])?;
+    for ((id, cur), total) in
+        heads[0]
+            .iter()
+            .zip(heads[1].iter())
+            .zip(amounts_at(invoices, "invoice_total", scale)?)
+    {
+        map.entry(key(id, cur)).or_default().0 = total;
     }
-    Ok(out)
+    let lines = text_columns(charges, &["invoice_id", "currency"])?;
+    let mut last: Option<((Option<&str>, Option<&str>), (String, String))> = None;
+    for ((id, cur), total) in lines[0]
+        .iter()
+        .zip(lines[1].iter())
+        .zip(amounts_at(charges, "total", scale)?)
+    {
+        // lines come grouped by invoice: reuse the folded key while it repeats
+        let k = match &last {
+            Some((raw, k)) if *raw == (id, cur) => k.clone(),
+            _ => {
+                let k = key(id, cur);
+                last = Some(((id, cur), k.clone()));
+                k
+            }
+        };
+        let e = map.entry(k).or_default();
+        e.1 = checked(e.1, Some(total))?;
+        e.2 += 1;
+    }
+    let n = map.len();
+    let mut ids = StringChunkedBuilder::new("invoice_id".into(), n);
+    let mut curs = StringChunkedBuilder::new("currency".into(), n);
+    let mut statuses = StringChunkedBuilder::new("status".into(), n);
+    for ((id, cur), (total, lines, _)) in &map {
+        ids.append_value(id);
+        curs.append_value(cur);
+        let st = if (total - lines).abs() <= tol {
+            Status::Matched
+        } else {
+            Status::AmountMismatch
+        };
+        statuses.append_value(st.as_str());
+    }
+    let cols = vec![
+        ids.finish().into_column(),
+        curs.finish().into_column(),
+        decimal_column("invoice_total", map.values().map(|v| v.0), scale)?,
+        decimal_column("line_items_total", map.values().map(|v| v.1), scale)?,
+        decimal_column("difference", map.values().map(|v| v.0 - v.1), scale)?,
+        statuses.finish().into_column(),
+        Column::new(
+            "line_items".into(),
+            map.values().map(|v| v.2).collect::<Vec<u64>>(),
+        ),
+    ];
+    Ok((
+        DataFrame::new(n, cols).map_err(|e| Error::polars("invoice checks", e))?,
+        scale,
+    ))
 }
 
 fn checked(acc: i128, v: Option<i128>) -> Result<i128> {

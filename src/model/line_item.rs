@@ -1,65 +1,119 @@
 //! Line items of every kind (API reference §6.4–§6.8), borrowed from the page or JSON line they
-//! were parsed from. Field names are camelCase (v1) with PascalCase aliases (v2 export rows).
+//! were parsed from. Field names are camelCase (v1); the new-commerce line also takes the
+//! PascalCase names of v2 export rows.
+#![allow(missing_docs)]
 
 use serde::Deserialize;
 
-use super::{Money, Rate, Str, Text};
+use super::flat::{self, Token};
+use super::{Dec, Money, Rate, Str, Text};
 
 /// A new-commerce / modern line (`OneTimeInvoiceLineItem`): v1 `onetime-billinglineitems` pages
-/// and the rows of a v2 billed-reconciliation export.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// and the rows of a v2 billed-reconciliation export. Parsed by [`OneTimeLineItem::parse`] with
+/// member names matched case-insensitively (camelCase v1, PascalCase v2).
+#[derive(Debug, Default)]
 pub struct OneTimeLineItem<'a> {
-    #[serde(borrow, default, alias = "CustomerId")]
     pub customer_id: Str<'a>,
-    #[serde(borrow, default, alias = "CustomerName")]
     pub customer_name: Str<'a>,
-    #[serde(borrow, default, alias = "InvoiceNumber")]
     pub invoice_number: Str<'a>,
-    #[serde(borrow, default, alias = "OrderId")]
     pub order_id: Str<'a>,
-    #[serde(borrow, default, alias = "OrderDate")]
     pub order_date: Str<'a>,
-    #[serde(borrow, default, alias = "ProductId")]
     pub product_id: Str<'a>,
-    #[serde(borrow, default, alias = "SkuId")]
     pub sku_id: Str<'a>,
-    #[serde(borrow, default, alias = "AvailabilityId")]
     pub availability_id: Str<'a>,
-    #[serde(borrow, default, alias = "ProductName")]
     pub product_name: Str<'a>,
-    #[serde(borrow, default, alias = "SkuName")]
     pub sku_name: Str<'a>,
-    #[serde(borrow, default, alias = "ChargeType")]
     pub charge_type: Str<'a>,
-    #[serde(default, alias = "UnitPrice")]
     pub unit_price: Rate,
-    #[serde(default, alias = "EffectiveUnitPrice")]
     pub effective_unit_price: Rate,
-    #[serde(default, alias = "Quantity")]
     pub quantity: Rate,
-    #[serde(default, alias = "BillableQuantity")]
     pub billable_quantity: Rate,
-    #[serde(default, alias = "Subtotal")]
     pub subtotal: Money,
-    #[serde(default, alias = "TaxTotal")]
     pub tax_total: Money,
-    #[serde(default, alias = "TotalForCustomer")]
     pub total_for_customer: Money,
-    #[serde(borrow, default, alias = "Currency")]
     pub currency: Str<'a>,
-    #[serde(borrow, default, alias = "SubscriptionId")]
     pub subscription_id: Str<'a>,
-    #[serde(borrow, default, alias = "ChargeStartDate")]
     pub charge_start_date: Str<'a>,
-    #[serde(borrow, default, alias = "ChargeEndDate")]
     pub charge_end_date: Str<'a>,
-    #[serde(borrow, default, alias = "ReferenceId")]
     pub reference_id: Str<'a>,
-    #[serde(borrow, default, alias = "MeterDescription")]
     pub meter_description: Str<'a>,
-    #[serde(borrow, default, alias = "ReservationOrderId")]
     pub reservation_order_id: Str<'a>,
+}
+
+impl<'a> OneTimeLineItem<'a> {
+    /// Parses one line item object (a JSON line of an export blob, or an item of a v1 page).
+    /// Unknown members are skipped; a number may arrive as a JSON string; errors name the member.
+    pub fn parse(json: &'a [u8]) -> Result<OneTimeLineItem<'a>, String> {
+        let mut it = OneTimeLineItem::default();
+        let mut buf = [0u8; 48];
+        flat::for_each_member(json, |key, value| {
+            let Some(k) = flat::lower_key(key, &mut buf) else {
+                return Ok(());
+            };
+            let text = |v: Token<'a>| {
+                v.text()
+                    .map_err(|e| format!("{}: {e}", String::from_utf8_lossy(key)))
+            };
+            let named = |e: String| format!("{}: {e}", String::from_utf8_lossy(key));
+            // dispatch on the length first: two or three comparisons per member, not twenty-five
+            match (k.len(), k) {
+                (5, b"skuid") => it.sku_id = text(value)?,
+                (7, b"orderid") => it.order_id = text(value)?,
+                (7, b"skuname") => it.sku_name = text(value)?,
+                (8, b"quantity") => it.quantity = decimal(value).map_err(named)?,
+                (8, b"subtotal") => it.subtotal = decimal(value).map_err(named)?,
+                (8, b"taxtotal") => it.tax_total = decimal(value).map_err(named)?,
+                (8, b"currency") => it.currency = text(value)?,
+                (9, b"orderdate") => it.order_date = text(value)?,
+                (9, b"productid") => it.product_id = text(value)?,
+                (9, b"unitprice") => it.unit_price = decimal(value).map_err(named)?,
+                (10, b"customerid") => it.customer_id = text(value)?,
+                (10, b"chargetype") => it.charge_type = text(value)?,
+                (11, b"productname") => it.product_name = text(value)?,
+                (11, b"referenceid") => it.reference_id = text(value)?,
+                (12, b"customername") => it.customer_name = text(value)?,
+                (13, b"invoicenumber") => it.invoice_number = text(value)?,
+                (13, b"chargeenddate") => it.charge_end_date = text(value)?,
+                (14, b"availabilityid") => it.availability_id = text(value)?,
+                (14, b"subscriptionid") => it.subscription_id = text(value)?,
+                (15, b"chargestartdate") => it.charge_start_date = text(value)?,
+                (16, b"billablequantity") => {
+                    it.billable_quantity = decimal(value).map_err(named)?
+                }
+                (16, b"totalforcustomer") => {
+                    it.total_for_customer = decimal(value).map_err(named)?
+                }
+                (16, b"meterdescription") => it.meter_description = text(value)?,
+                (18, b"effectiveunitprice") => {
+                    it.effective_unit_price = decimal(value).map_err(named)?
+                }
+                (18, b"reservationorderid") => it.reservation_order_id = text(value)?,
+                _ => {}
+            }
+            Ok(())
+        })?;
+        Ok(it)
+    }
+}
+
+/// An exact decimal at scale `S` from a number token or a string holding one (`""`/null: none).
+fn decimal<const S: u32>(v: Token<'_>) -> Result<Dec<S>, String> {
+    let raw = match v {
+        Token::Number(n) => n,
+        Token::Str {
+            raw,
+            escaped: false,
+        } => raw.trim_ascii(),
+        Token::Null => return Ok(Dec(None)),
+        other => return Err(format!("{other:?} is not a decimal number")),
+    };
+    if raw.is_empty() {
+        return Ok(Dec(None));
+    }
+    let text = std::str::from_utf8(raw).map_err(|_| "not a decimal number".to_owned())?;
+    crate::money::parse_decimal(text, S, true)
+        .map(|s| Dec(Some(s)))
+        .map_err(|e| format!("{text}: {e}"))
 }
 
 /// A legacy license-based line (`LicenseBasedLineItem`, `office-billinglineitems`).

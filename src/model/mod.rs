@@ -2,13 +2,14 @@
 //! they need (API reference §7): numbers that arrive as JSON strings, dates in several shapes,
 //! camelCase v1 names and PascalCase v2 export names, unknown fields ignored.
 
+pub mod flat;
 pub mod invoice;
 pub mod line_item;
 
 use std::borrow::Cow;
 use std::fmt;
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime};
+use chrono::{DateTime, NaiveDate};
 use serde::Deserialize;
 use serde::de::{self, Deserializer};
 use serde_json::value::RawValue;
@@ -93,25 +94,61 @@ pub fn api_date(text: &str) -> Result<Option<NaiveDate>, String> {
         return Ok(None);
     }
     let bad = || format!("{t:?} is not a date");
-    // Fast path: no offset (or `Z`): the first ten characters are the UTC date.
-    let has_offset = t.len() > 19 && t[19..].contains(['+', '-']);
-    if !has_offset {
-        let date = t.get(..10).ok_or_else(bad)?;
-        let d = NaiveDate::parse_from_str(date, "%Y-%m-%d").map_err(|_| bad())?;
-        let rest = &t[10..];
-        if !(rest.is_empty() || rest.starts_with(['T', 't', ' '])) {
+    let b = t.as_bytes();
+    let date = iso_date(b).ok_or_else(bad)?;
+    let rest = &b[10..];
+    if rest.is_empty() {
+        return Ok(Some(date));
+    }
+    if !matches!(rest[0], b'T' | b't' | b' ') {
+        return Err(bad());
+    }
+    // fast path: `HH:MM:SS[.fraction][Z]`, UTC by intent; explicit offsets go through chrono
+    let time = &rest[1..];
+    let two = |i: usize| {
+        time.get(i..i + 2)
+            .filter(|d| d.iter().all(u8::is_ascii_digit))
+            .map(|d| (d[0] - b'0') * 10 + (d[1] - b'0'))
+    };
+    let hms = (two(0), time.get(2), two(3), time.get(5), two(6));
+    let (Some(h), Some(b':'), Some(m), Some(b':'), Some(sec)) = hms else {
+        return Err(bad());
+    };
+    if h > 23 || m > 59 || sec > 60 {
+        return Err(bad());
+    }
+    let mut k = 8;
+    if time.get(k) == Some(&b'.') {
+        k += 1;
+        let start = k;
+        while time.get(k).is_some_and(u8::is_ascii_digit) {
+            k += 1;
+        }
+        if k == start {
             return Err(bad());
         }
-        if rest.len() > 1 {
-            let time = rest[1..].trim_end_matches(['Z', 'z']);
-            NaiveDateTime::parse_from_str(&format!("{date}T{time}"), "%Y-%m-%dT%H:%M:%S%.f")
-                .map_err(|_| bad())?;
-        }
-        return Ok(Some(d));
     }
-    DateTime::parse_from_rfc3339(t)
-        .map(|dt| Some(dt.naive_utc().date()))
-        .map_err(|_| bad())
+    match &time[k..] {
+        [] | [b'Z'] | [b'z'] => Ok(Some(date)),
+        [b'+' | b'-', ..] => DateTime::parse_from_rfc3339(t)
+            .map(|dt| Some(dt.naive_utc().date()))
+            .map_err(|_| bad()),
+        _ => Err(bad()),
+    }
+}
+
+/// `YYYY-MM-DD` at the start of `b`.
+pub fn iso_date(b: &[u8]) -> Option<NaiveDate> {
+    let d = b.get(..10)?;
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        d[r].iter().try_fold(0u32, |acc, c| {
+            c.is_ascii_digit().then(|| acc * 10 + (c - b'0') as u32)
+        })
+    };
+    if d[4] != b'-' || d[7] != b'-' {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)
 }
 
 /// Days since 1970-01-01, polars' physical `Date` value.
@@ -202,6 +239,11 @@ mod tests {
         assert_eq!(d(""), None);
         assert!(api_date("2025-13-45T00:00:00Z").is_err());
         assert!(api_date("yesterday").is_err());
+        assert!(api_date("2025-03-01T25:00:00Z").is_err());
+        assert!(api_date("2025-03-01T10:00").is_err());
+        assert!(api_date("2025-03-01X").is_err());
+        assert_eq!(d("2025-03-01 10:00:00.5"), Some("2025-03-01".into()));
+        assert_eq!(d("2019-02-04T23:22:40+02:00"), Some("2019-02-04".into()));
     }
 
     #[test]

@@ -8,7 +8,6 @@
 mod kinds;
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
@@ -342,7 +341,7 @@ fn read_part(invoice: usize, inv: &SnapshotInvoice, part: &Part) -> Result<PartC
                     page::<DailyUsageLineItem>(&part.path, &bytes, &mut cols, salt)?
                 }
                 Feed::OneTimeBilling | Feed::Export => {
-                    page::<OneTimeLineItem>(&part.path, &bytes, &mut cols, salt)?
+                    onetime_page(&part.path, &bytes, &mut cols, salt)?
                 }
                 Feed::OneTimeUsage => {
                     page::<DailyRatedUsageLineItem>(&part.path, &bytes, &mut cols, salt)?
@@ -370,6 +369,17 @@ fn page<'a, T: Deserialize<'a> + ToCharge>(
     Ok(())
 }
 
+/// A v1 page of new-commerce line items (parsed item by item like export rows).
+fn onetime_page(path: &Path, bytes: &[u8], cols: &mut ChargeColumns, salt: u64) -> Result<()> {
+    let coll: Collection<&serde_json::value::RawValue> = read_json_bytes(path, bytes)?;
+    for (i, raw) in coll.items.iter().enumerate() {
+        OneTimeLineItem::parse(raw.get().as_bytes())
+            .and_then(|item| item.to_charge().and_then(|row| cols.push(&row, salt)))
+            .map_err(|e| Error::input_file(path, format!("item {}: {e}", i + 1)))?;
+    }
+    Ok(())
+}
+
 /// A gzip JSON-lines export blob: multi-member gzip, a UTF-8 BOM and blank lines are tolerated.
 fn json_lines(path: &Path, cols: &mut ChargeColumns, salt: u64) -> Result<()> {
     let file =
@@ -391,7 +401,7 @@ fn json_lines(path: &Path, cols: &mut ChargeColumns, salt: u64) -> Result<()> {
         if line.is_empty() {
             continue;
         }
-        let item: OneTimeLineItem<'_> = serde_json::from_slice(line)
+        let item = OneTimeLineItem::parse(line)
             .map_err(|e| Error::input_line(path, line_no, format!("not a line item: {e}")))?;
         item.to_charge()
             .and_then(|row| cols.push(&row, salt))
@@ -433,7 +443,8 @@ fn assemble(invoices: &[SnapshotInvoice], parts: Vec<PartColumns>) -> Result<Dat
     let mut tax = DecimalBuilder::new(money::MONEY_SCALE, rows);
     let mut total = DecimalBuilder::new(money::MONEY_SCALE, rows);
     // occurrences of each line key within its invoice: identical lines get -2, -3, …
-    let mut seen: HashMap<(usize, u64), u32> = HashMap::new();
+    let mut seen: PlHashMap<(usize, u64), u32> = PlHashMap::with_capacity(rows);
+    let mut hex = String::with_capacity(24);
     for p in parts {
         let inv = &invoices[p.invoice];
         let date = inv.date.map(epoch_days);
@@ -445,11 +456,13 @@ fn assemble(invoices: &[SnapshotInvoice], parts: Vec<PartColumns>) -> Result<Dat
             invoice_date.push(date);
             let n = seen.entry((p.invoice, *key)).or_insert(0);
             *n += 1;
-            if *n == 1 {
-                line_ref.append_value(format!("{key:016x}"));
-            } else {
-                line_ref.append_value(format!("{key:016x}-{n}"));
+            hex.clear();
+            push_hex(&mut hex, *key);
+            if *n > 1 {
+                use std::fmt::Write;
+                let _ = write!(hex, "-{n}");
             }
+            line_ref.append_value(&hex);
         }
         for (acc, ca) in text.iter_mut().zip(p.text) {
             match acc {
@@ -513,6 +526,14 @@ fn assemble(invoices: &[SnapshotInvoice], parts: Vec<PartColumns>) -> Result<Dat
         line_ref.finish().into_column(),
     ];
     DataFrame::new(rows, columns).map_err(pe)
+}
+
+/// Appends `v` as 16 lower-case hex digits.
+fn push_hex(out: &mut String, v: u64) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for shift in (0..16).rev() {
+        out.push(DIGITS[((v >> (shift * 4)) & 0xf) as usize] as char);
+    }
 }
 
 /// A `Date` column from days since the epoch.

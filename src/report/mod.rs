@@ -20,6 +20,7 @@ pub fn write_table(dir: &Path, name: &str, df: &mut DataFrame, formats: Formats)
     let io = |p: &Path, e: &dyn std::fmt::Display| {
         Error::Input(format!("cannot write report {}: {e}", p.display()))
     };
+    let t0 = std::time::Instant::now();
     if formats.csv {
         let path = dir.join(format!("{name}.csv"));
         let mut safe = formula_safe(df).map_err(|e| Error::polars("csv report", e))?;
@@ -29,14 +30,24 @@ pub fn write_table(dir: &Path, name: &str, df: &mut DataFrame, formats: Formats)
             .finish(&mut safe)
             .map_err(|e| io(&path, &e))?;
     }
+    let t1 = t0.elapsed();
     if formats.parquet {
         let path = dir.join(format!("{name}.parquet"));
         let file = File::create(&path).map_err(|e| io(&path, &e))?;
         ParquetWriter::new(BufWriter::with_capacity(1 << 20, file))
-            .with_compression(ParquetCompression::Zstd(None))
+            // Snappy: what DuckDB and Spark write by default, read by every Parquet consumer
+            // (Power BI included), and several times faster to write than zstd
+            .with_compression(ParquetCompression::Snappy)
             .finish(df)
             .map_err(|e| io(&path, &e))?;
     }
+    tracing::debug!(
+        table = name,
+        rows = df.height(),
+        csv_ms = t1.as_millis() as u64,
+        parquet_ms = (t0.elapsed() - t1).as_millis() as u64,
+        "report written"
+    );
     Ok(())
 }
 

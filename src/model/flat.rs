@@ -1,0 +1,235 @@
+//! A small scanner for flat JSON objects (one export row or one line item): it walks the members
+//! without building anything, so the hot path copies only the fields pcrecon keeps. Strings are
+//! borrowed unless they hold escapes; numbers stay raw tokens for exact decimal parsing.
+
+use std::borrow::Cow;
+
+/// A member's value, as written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Token<'a> {
+    /// A string: the bytes between the quotes, and whether they hold escapes.
+    Str {
+        /// Raw bytes between the quotes.
+        raw: &'a [u8],
+        /// True when `raw` contains a backslash escape.
+        escaped: bool,
+    },
+    /// A number, as written.
+    Number(&'a [u8]),
+    /// `null`.
+    Null,
+    /// `true` / `false`.
+    Bool(bool),
+    /// A nested array or object (skipped).
+    Nested,
+}
+
+impl<'a> Token<'a> {
+    /// The value as text (`None` for null and nested values; numbers and booleans as written).
+    pub fn text(self) -> Result<Option<Cow<'a, str>>, String> {
+        match self {
+            Token::Str {
+                raw,
+                escaped: false,
+            } => std::str::from_utf8(raw)
+                .map(|s| Some(Cow::Borrowed(s)))
+                .map_err(|_| "a string is not valid UTF-8".to_owned()),
+            Token::Str { raw, escaped: true } => {
+                let mut quoted = Vec::with_capacity(raw.len() + 2);
+                quoted.push(b'"');
+                quoted.extend_from_slice(raw);
+                quoted.push(b'"');
+                serde_json::from_slice::<String>(&quoted)
+                    .map(|s| Some(Cow::Owned(s)))
+                    .map_err(|e| e.to_string())
+            }
+            Token::Number(n) => Ok(Some(Cow::Borrowed(
+                std::str::from_utf8(n).expect("ASCII number"),
+            ))),
+            Token::Bool(b) => Ok(Some(Cow::Borrowed(if b { "true" } else { "false" }))),
+            Token::Null | Token::Nested => Ok(None),
+        }
+    }
+}
+
+fn ws(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\r' | b'\n') {
+        i += 1;
+    }
+    i
+}
+
+/// The end (index after the closing quote) of the string whose opening quote is at `i - 1`,
+/// and whether it holds escapes.
+fn string_end(b: &[u8], mut i: usize) -> Result<(usize, bool), String> {
+    let mut escaped = false;
+    loop {
+        match memchr::memchr2(b'"', b'\\', &b[i..]) {
+            Some(k) if b[i + k] == b'"' => return Ok((i + k + 1, escaped)),
+            Some(k) => {
+                escaped = true;
+                i += k + 2;
+                if i > b.len() {
+                    return Err("unterminated string".into());
+                }
+            }
+            None => return Err("unterminated string".into()),
+        }
+    }
+}
+
+/// Skips a nested array or object starting at `i` (on its `[` or `{`); returns the index after it.
+fn skip_nested(b: &[u8], mut i: usize) -> Result<usize, String> {
+    let mut depth = 0usize;
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                i = string_end(b, i + 1)?.0;
+                continue;
+            }
+            b'[' | b'{' => depth += 1,
+            b']' | b'}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Ok(i + 1);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    Err("unterminated array or object".into())
+}
+
+/// Calls `f(key, value)` for each member of the JSON object `b` (surrounding white space
+/// allowed). Errors say what is malformed; nothing may follow the object.
+pub fn for_each_member<'a>(
+    b: &'a [u8],
+    mut f: impl FnMut(&'a [u8], Token<'a>) -> Result<(), String>,
+) -> Result<(), String> {
+    let mut i = ws(b, 0);
+    if b.get(i) != Some(&b'{') {
+        return Err("not a JSON object".into());
+    }
+    i = ws(b, i + 1);
+    if b.get(i) == Some(&b'}') {
+        return if ws(b, i + 1) == b.len() {
+            Ok(())
+        } else {
+            Err("text after the object".into())
+        };
+    }
+    loop {
+        if b.get(i) != Some(&b'"') {
+            return Err(format!("expected a member name at byte {i}"));
+        }
+        let (end, _) = string_end(b, i + 1)?;
+        let key = &b[i + 1..end - 1];
+        i = ws(b, end);
+        if b.get(i) != Some(&b':') {
+            return Err(format!("expected ':' at byte {i}"));
+        }
+        i = ws(b, i + 1);
+        let (token, next) = match b.get(i) {
+            Some(b'"') => {
+                let (end, escaped) = string_end(b, i + 1)?;
+                (
+                    Token::Str {
+                        raw: &b[i + 1..end - 1],
+                        escaped,
+                    },
+                    end,
+                )
+            }
+            Some(b'-' | b'0'..=b'9') => {
+                let mut k = i + 1;
+                while k < b.len() && matches!(b[k], b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-')
+                {
+                    k += 1;
+                }
+                (Token::Number(&b[i..k]), k)
+            }
+            Some(b'n') if b[i..].starts_with(b"null") => (Token::Null, i + 4),
+            Some(b't') if b[i..].starts_with(b"true") => (Token::Bool(true), i + 4),
+            Some(b'f') if b[i..].starts_with(b"false") => (Token::Bool(false), i + 5),
+            Some(b'[' | b'{') => (Token::Nested, skip_nested(b, i)?),
+            _ => return Err(format!("expected a value at byte {i}")),
+        };
+        f(key, token)?;
+        i = ws(b, next);
+        match b.get(i) {
+            Some(b',') => i = ws(b, i + 1),
+            Some(b'}') => {
+                return if ws(b, i + 1) == b.len() {
+                    Ok(())
+                } else {
+                    Err("text after the object".into())
+                };
+            }
+            _ => return Err(format!("expected ',' or '}}' at byte {i} (line cut off?)")),
+        }
+    }
+}
+
+/// Lower-cases an ASCII member name into `buf` (for case-insensitive matching); `None` when it
+/// is too long to be one pcrecon reads.
+pub fn lower_key<'b>(key: &[u8], buf: &'b mut [u8; 48]) -> Option<&'b [u8]> {
+    let out = buf.get_mut(..key.len())?;
+    for (o, k) in out.iter_mut().zip(key) {
+        *o = k.to_ascii_lowercase();
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn members(s: &str) -> Result<Vec<(String, Token<'_>)>, String> {
+        let mut v = Vec::new();
+        for_each_member(s.as_bytes(), |k, t| {
+            v.push((String::from_utf8(k.to_vec()).unwrap(), t));
+            Ok(())
+        })?;
+        Ok(v)
+    }
+
+    #[test]
+    fn walks_every_kind_of_value() {
+        let m = members(r#" {"a":"x","b":-1.5e3,"c":null,"d":true,"e":[1,{"z":"]"}],"f":{"g":"}"},"h":"q\"\u00e9","i":false} "#).unwrap();
+        let keys: Vec<&str> = m.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["a", "b", "c", "d", "e", "f", "h", "i"]);
+        assert_eq!(m[1].1, Token::Number(b"-1.5e3"));
+        assert_eq!(m[4].1, Token::Nested);
+        assert_eq!(m[6].1.text().unwrap().as_deref(), Some("q\"é"));
+        assert_eq!(m[0].1.text().unwrap(), Some(Cow::Borrowed("x")));
+        assert!(members("{}").unwrap().is_empty());
+    }
+
+    #[test]
+    fn malformed_lines_are_errors() {
+        for bad in [
+            r#"{"a":"x""#,
+            r#"{"a":"x","#,
+            r#"{"a":}"#,
+            r#"{"a" "x"}"#,
+            r#"["a"]"#,
+            r#"{"a":"x"} 1"#,
+            r#"{"a":[1,2}"#,
+            r#"{"a":"x\"}"#,
+            "",
+        ] {
+            assert!(members(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn keys_lower_case_into_a_buffer() {
+        let mut buf = [0u8; 48];
+        assert_eq!(
+            lower_key(b"PCToBCExchangeRate", &mut buf),
+            Some(&b"pctobcexchangerate"[..])
+        );
+        assert_eq!(lower_key(&[b'a'; 60], &mut buf), None);
+    }
+}
