@@ -527,7 +527,8 @@ fn invoice_checks(
         map.entry(key(id, cur)).or_default().0 = total;
     }
     let lines = text_columns(charges, &["invoice_id", "currency"])?;
-    let mut last: Option<((Option<&str>, Option<&str>), (String, String))> = None;
+    type RawAndFolded<'a> = ((Option<&'a str>, Option<&'a str>), (String, String));
+    let mut last: Option<RawAndFolded> = None;
     for ((id, cur), total) in lines[0]
         .iter()
         .zip(lines[1].iter())
