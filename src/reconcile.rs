@@ -260,6 +260,34 @@ struct Sides {
     ledger_rows: u64,
 }
 
+impl Sides {
+    /// One row of either side.
+    fn row(amount: i128, pc_side: bool) -> Sides {
+        if pc_side {
+            Sides {
+                pc: amount,
+                pc_lines: 1,
+                ..Sides::default()
+            }
+        } else {
+            Sides {
+                ledger: amount,
+                ledger_rows: 1,
+                ..Sides::default()
+            }
+        }
+    }
+
+    /// Adds `other` (checked: money never wraps).
+    fn add(&mut self, other: Sides) -> Result<()> {
+        self.pc = checked(self.pc, Some(other.pc))?;
+        self.pc_lines += other.pc_lines;
+        self.ledger = checked(self.ledger, Some(other.ledger))?;
+        self.ledger_rows += other.ledger_rows;
+        Ok(())
+    }
+}
+
 /// Adds every row of `df` to `map` under its folded grain key; the rows are summed in parallel
 /// slices whose partial sums are then merged (integer sums: the order does not matter).
 fn aggregate(
@@ -289,11 +317,7 @@ fn aggregate(
         .collect::<Result<_>>()?;
     for partial in partials {
         for (key, s) in partial {
-            let e = map.entry(key).or_default();
-            e.pc = checked(e.pc, Some(s.pc))?;
-            e.pc_lines += s.pc_lines;
-            e.ledger = checked(e.ledger, Some(s.ledger))?;
-            e.ledger_rows += s.ledger_rows;
+            map.entry(key).or_default().add(s)?;
         }
     }
     Ok(())
@@ -325,13 +349,7 @@ fn aggregate_slice(
             Some(e) => e,
             None => map.entry(key.clone()).or_default(),
         };
-        if pc_side {
-            e.pc = checked(e.pc, Some(amount))?;
-            e.pc_lines += 1;
-        } else {
-            e.ledger = checked(e.ledger, Some(amount))?;
-            e.ledger_rows += 1;
-        }
+        e.add(Sides::row(amount, pc_side))?;
     }
     Ok(map)
 }

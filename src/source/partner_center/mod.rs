@@ -19,7 +19,7 @@ use tracing::Instrument;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::model::invoice::{Collection, Invoice, Link};
+use crate::model::invoice::{Collection, Invoice};
 use crate::model::{api_date, enum_eq};
 use crate::progress::Progress;
 use crate::source::snapshot::{Feed, Period, invoice_folder_name, safe_file_name};
@@ -98,14 +98,8 @@ pub fn api_url(base: &str, segments: &[&str], query: &[(&str, String)]) -> Resul
     Ok(url)
 }
 
-/// Paging facts of a collection page (items only counted).
-struct PageInfo {
-    items: usize,
-    next: Option<Link>,
-    continuation: Option<String>,
-}
-
-fn page_info(body: &[u8], what: &str) -> Result<PageInfo> {
+/// The paging facts of a collection page (items only counted).
+fn page_info(body: &[u8], what: &str) -> Result<PageInfoView> {
     let c: Collection<serde::de::IgnoredAny> =
         serde_json::from_slice(crate::source::snapshot::strip_bom(body)).map_err(|e| {
             Error::Source(format!(
@@ -118,13 +112,13 @@ fn page_info(body: &[u8], what: &str) -> Result<PageInfo> {
             .find(|h| h.key.eq_ignore_ascii_case("MS-ContinuationToken"))
             .map(|h| h.value.clone())
     });
-    Ok(PageInfo {
+    Ok(PageInfoView {
         items: c.items.len(),
         continuation: c
             .continuation_token
             .filter(|t| !t.is_empty())
             .or(header_token),
-        next: c.links.next,
+        next: c.links.next.map(|_| ()),
     })
 }
 
@@ -248,16 +242,6 @@ pub struct PageInfoView {
     pub next: Option<()>,
     /// The continuation token (top level or in the next link's headers).
     pub continuation: Option<String>,
-}
-
-impl From<&PageInfo> for PageInfoView {
-    fn from(p: &PageInfo) -> Self {
-        PageInfoView {
-            items: p.items,
-            next: p.next.as_ref().map(|_| ()),
-            continuation: p.continuation.clone(),
-        }
-    }
 }
 
 /// Everything one fetch shares between its tasks.
@@ -499,8 +483,7 @@ async fn fetch_feed(ctx: &Ctx, id: &str, folder: &str, feed: Feed, currency: &st
             &format!("{folder}/lineitems/{}/page-{n:04}.json", feed.folder()),
             &reply.body,
         )?;
-        let info = page_info(&reply.body, &format!("{} page {n}", feed.folder()))?;
-        let view = PageInfoView::from(&info);
+        let view = page_info(&reply.body, &format!("{} page {n}", feed.folder()))?;
         match next_request(&first, &paging, offset, &view)? {
             Some((url, token)) => {
                 offset += view.items;
