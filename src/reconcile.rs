@@ -614,10 +614,14 @@ fn sums_by_currency(
     let (vals, s) = decimal_values(df.column(amount).map_err(pe)?).map_err(pe)?;
     let mul = pow10(scale - s);
     let mut out: BTreeMap<String, (i128, u64)> = BTreeMap::new();
+    let mut key = String::new();
     for (c, v) in cur.iter().zip(vals) {
-        let e = out
-            .entry(c.unwrap_or("").trim().to_uppercase())
-            .or_default();
+        key.clear();
+        fold_key_into(c, true, &mut key);
+        let e = match out.get_mut(key.as_str()) {
+            Some(e) => e,
+            None => out.entry(key.clone()).or_default(),
+        };
         e.0 = checked(e.0, v.map(|v| v * mul))?;
         e.1 += 1;
     }
