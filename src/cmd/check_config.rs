@@ -15,12 +15,12 @@ pub struct CheckConfigArgs {}
 /// Runs `check-config`.
 pub fn execute(g: &Global, _a: &CheckConfigArgs) -> Result<i32> {
     let cfg = g.load_config()?;
-    print!("{}", cfg.to_redacted_toml());
+    super::print_stdout(&cfg.to_redacted_toml());
     if cfg.source.kind == "partner_center"
         && let Err(e) = cfg.require_api_identity()
     {
         tracing::warn!("{e}");
     }
-    println!("# config OK");
+    super::print_stdout("# config OK\n");
     Ok(0)
 }

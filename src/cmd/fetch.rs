@@ -43,6 +43,6 @@ pub fn execute(g: &Global, _a: &FetchArgs) -> Result<i32> {
         },
     )?;
     tracing::info!(snapshot = %outcome.snapshot.display(), invoices = outcome.invoices_fetched, "snapshot written");
-    println!("{}", outcome.snapshot.display());
+    super::print_stdout(&format!("{}\n", outcome.snapshot.display()));
     Ok(0)
 }

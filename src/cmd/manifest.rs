@@ -35,6 +35,6 @@ pub fn execute(_g: &Global, a: &ManifestArgs) -> Result<i32> {
         .clone()
         .unwrap_or_else(|| chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
     let path = snapshot::write_manifest(&a.snapshot, &a.source, &at, serde_json::Value::Null)?;
-    println!("{}", path.display());
+    super::print_stdout(&format!("{}\n", path.display()));
     Ok(0)
 }

@@ -112,6 +112,13 @@ pub fn dispatch(cli: &Cli) -> Result<i32> {
     }
 }
 
+/// Writes `text` to stdout; a closed pipe (`pcrecon check-config | head`) is not an error.
+pub fn print_stdout(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+}
+
 /// Makes a path absolute against the current folder (for messages and summaries).
 pub fn absolute(p: &Path) -> PathBuf {
     std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
