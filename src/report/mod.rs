@@ -38,6 +38,8 @@ pub fn write_table(dir: &Path, name: &str, df: &mut DataFrame, formats: Formats)
             // Snappy: what DuckDB and Spark write by default, read by every Parquet consumer
             // (Power BI included), and several times faster to write than zstd
             .with_compression(ParquetCompression::Snappy)
+            // bounded row groups: readers can skip them, and the writer never encodes the whole table at once
+            .with_row_group_size(Some(256 * 1024))
             .finish(df)
             .map_err(|e| io(&path, &e))?;
     }
