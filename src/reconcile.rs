@@ -208,9 +208,50 @@ pub fn fold_key_into(s: Option<&str>, upper: bool, out: &mut String) {
     }
 }
 
-/// Separates key parts inside a grain map key (sorts below every printable character, so the
-/// joined keys sort like the tuples they stand for).
-const SEP: char = '\u{1f}';
+/// Interns one grain column's values: each raw cell text maps to the id of its folded form, so
+/// a value is folded once however often it repeats, and grain rows are keyed by small integers.
+struct KeyDict<'a> {
+    upper: bool,
+    raw: PlHashMap<&'a str, u32>,
+    ids: PlHashMap<String, u32>,
+    /// id → folded text.
+    folded: Vec<String>,
+}
+
+impl<'a> KeyDict<'a> {
+    fn new(upper: bool) -> Self {
+        KeyDict {
+            upper,
+            raw: PlHashMap::new(),
+            ids: PlHashMap::new(),
+            folded: Vec::new(),
+        }
+    }
+
+    /// The id of `raw`'s folded form (a missing cell is the empty key).
+    fn id(&mut self, raw: Option<&'a str>) -> u32 {
+        let r = raw.unwrap_or("");
+        if let Some(&id) = self.raw.get(r) {
+            return id;
+        }
+        let mut f = String::new();
+        fold_key_into(Some(r), self.upper, &mut f);
+        let next = self.folded.len() as u32;
+        let id = match self.ids.get(f.as_str()) {
+            Some(&id) => id,
+            None => {
+                self.ids.insert(f.clone(), next);
+                self.folded.push(f);
+                next
+            }
+        };
+        self.raw.insert(r, id);
+        id
+    }
+}
+
+/// The most grain keys a grain can have (every key of [`GRAIN_KEYS`]).
+const MAX_KEYS: usize = GRAIN_KEYS.len();
 
 fn scale_of(df: &DataFrame, name: &str) -> Result<u32> {
     match df
@@ -288,70 +329,33 @@ impl Sides {
     }
 }
 
-/// Adds every row of `df` to `map` under its folded grain key; the rows are summed in parallel
-/// slices whose partial sums are then merged (integer sums: the order does not matter).
-fn aggregate(
-    map: &mut PlHashMap<String, Sides>,
-    df: &DataFrame,
+/// Adds every row of `df` to `map` under its grain key (the ids of its folded key values).
+fn aggregate<'a>(
+    map: &mut PlHashMap<[u32; MAX_KEYS], Sides>,
+    dicts: &mut [KeyDict<'a>],
+    df: &'a DataFrame,
     columns: &[&str],
-    upper: &[bool],
     amount: &str,
     scale: u32,
     pc_side: bool,
 ) -> Result<()> {
-    let n = df.height();
-    let slice = n.div_ceil(rayon::current_num_threads().max(1)).max(1);
-    let starts: Vec<usize> = (0..n).step_by(slice).collect();
-    let partials: Vec<PlHashMap<String, Sides>> = starts
-        .into_par_iter()
-        .map(|start| {
-            aggregate_slice(
-                &df.slice(start as i64, slice),
-                columns,
-                upper,
-                amount,
-                scale,
-                pc_side,
-            )
-        })
-        .collect::<Result<_>>()?;
-    for partial in partials {
-        for (key, s) in partial {
-            map.entry(key).or_default().add(s)?;
-        }
-    }
-    Ok(())
-}
-
-/// The sums of one slice of rows per folded grain key.
-fn aggregate_slice(
-    df: &DataFrame,
-    columns: &[&str],
-    upper: &[bool],
-    amount: &str,
-    scale: u32,
-    pc_side: bool,
-) -> Result<PlHashMap<String, Sides>> {
-    let mut map: PlHashMap<String, Sides> = PlHashMap::with_capacity(df.height() / 2);
     let cols = text_columns(df, columns)?;
     let amounts = amounts_at(df, amount, scale)?;
-    let mut iters: Vec<_> = cols.iter().map(|c| c.iter()).collect();
-    let mut key = String::with_capacity(128);
+    // per-chunk array iterators (concrete types) are much cheaper than the chunked iterator
+    let mut iters: Vec<_> = cols
+        .iter()
+        .map(|c| c.downcast_iter().flat_map(|a| a.iter()))
+        .collect();
     for amount in amounts {
-        key.clear();
+        let mut key = [0u32; MAX_KEYS];
         for (i, it) in iters.iter_mut().enumerate() {
-            if i > 0 {
-                key.push(SEP);
-            }
-            fold_key_into(it.next().flatten(), upper[i], &mut key);
+            key[i] = dicts[i].id(it.next().flatten());
         }
-        let e = match map.get_mut(key.as_str()) {
-            Some(e) => e,
-            None => map.entry(key.clone()).or_default(),
-        };
-        e.add(Sides::row(amount, pc_side))?;
+        map.entry(key)
+            .or_default()
+            .add(Sides::row(amount, pc_side))?;
     }
-    Ok(map)
+    Ok(())
 }
 
 /// The status of a grain row (exact decimal comparison with the tolerance).
@@ -408,22 +412,32 @@ pub fn reconcile(
         .expect("grain has currency");
 
     let t0 = std::time::Instant::now();
-    let mut map: PlHashMap<String, Sides> =
-        PlHashMap::with_capacity(charges.height() / 2 + ledger.height());
-    aggregate(&mut map, charges, &keys, &upper, "subtotal", scale, true)?;
+    let mut dicts: Vec<KeyDict> = upper.iter().map(|u| KeyDict::new(*u)).collect();
+    let mut map: PlHashMap<[u32; MAX_KEYS], Sides> =
+        PlHashMap::with_capacity(ledger.height() + 1024);
+    aggregate(
+        &mut map, &mut dicts, charges, &keys, "subtotal", scale, true,
+    )?;
     let t1 = t0.elapsed();
     aggregate(
         &mut map,
+        &mut dicts,
         ledger,
         &ledger_keys,
-        &upper,
         "amount",
         scale,
         false,
     )?;
     let t2 = t0.elapsed();
-    let mut rows: Vec<(String, Sides)> = map.into_iter().collect();
-    rows.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let mut rows: Vec<([u32; MAX_KEYS], Sides)> = map.into_iter().collect();
+    // sorted by the folded key texts, column by column
+    let k = keys.len();
+    rows.par_sort_unstable_by(|a, b| {
+        (0..k)
+            .map(|i| dicts[i].folded[a.0[i] as usize].cmp(&dicts[i].folded[b.0[i] as usize]))
+            .find(|o| o.is_ne())
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
     tracing::debug!(
         pc_ms = t1.as_millis() as u64,
         ledger_ms = (t2 - t1).as_millis() as u64,
@@ -440,17 +454,11 @@ pub fn reconcile(
     let mut totals: BTreeMap<(String, Status), Total> = BTreeMap::new();
     let mut diffs = Vec::with_capacity(n);
     for (key, s) in &rows {
-        let mut invoice_empty = false;
-        let mut currency = "";
-        for (i, part) in key.split(SEP).enumerate() {
-            parts[i].append_value(part);
-            if i == invoice_pos {
-                invoice_empty = part.is_empty();
-            }
-            if i == currency_pos {
-                currency = part;
-            }
+        for (i, part) in parts.iter_mut().enumerate() {
+            part.append_value(&dicts[i].folded[key[i] as usize]);
         }
+        let invoice_empty = dicts[invoice_pos].folded[key[invoice_pos] as usize].is_empty();
+        let currency = dicts[currency_pos].folded[key[currency_pos] as usize].as_str();
         let diff = s.pc - s.ledger;
         let st = status_of(s.pc_lines, s.ledger_rows, invoice_empty, diff, tol);
         statuses.append_value(st.as_str());
