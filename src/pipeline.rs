@@ -93,24 +93,24 @@ pub fn reconcile_snapshot(cfg: &Config, opts: RunOptions<'_>) -> Result<i32> {
         .unwrap_or_else(|| publish::run_id(opts.started, &[&opts.out_dir]));
     opts.progress.stage("writing reports");
     let staging = publish::Staging::new(&opts.out_dir, &run_id)?;
-    let (mut billing, mut usage) = (charges.billing, charges.usage);
-    let (mut rec, mut checks, mut rejected) = (
-        outcome.reconciliation.clone(),
-        outcome.invoice_checks.clone(),
+    let (billing, usage) = (charges.billing, charges.usage);
+    let (rec, checks, rejected) = (
+        &outcome.reconciliation,
+        &outcome.invoice_checks,
         ledger.rejected,
     );
-    // CSV and Parquet of the four contract reports (+ usage details) are independent: write them in parallel
+    // the reports (and each one's CSV and Parquet) are independent: write them in parallel
     let dir = staging.path();
     let results: Vec<Result<()>> = {
-        let mut jobs: Vec<(&str, &mut polars::prelude::DataFrame)> = vec![
-            ("charges", &mut billing),
-            ("usage_line_items", &mut usage),
-            ("reconciliation", &mut rec),
-            ("invoice_checks", &mut checks),
-            ("rejected_ledger_rows", &mut rejected),
-        ];
         use rayon::prelude::*;
-        jobs.par_iter_mut()
+        let jobs: [(&str, &polars::prelude::DataFrame); 5] = [
+            ("charges", &billing),
+            ("usage_line_items", &usage),
+            ("reconciliation", rec),
+            ("invoice_checks", checks),
+            ("rejected_ledger_rows", &rejected),
+        ];
+        jobs.par_iter()
             .map(|(name, df)| report::write_table(dir, name, df, formats))
             .collect()
     };
