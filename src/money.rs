@@ -219,12 +219,6 @@ pub fn format_scaled(value: i128, scale: u32) -> String {
     )
 }
 
-/// Re-expresses a mantissa from scale `from` at scale `to` (`to ≥ from`), failing on overflow.
-pub fn rescale_up(value: i128, from: u32, to: u32) -> Option<i128> {
-    debug_assert!(to >= from);
-    value.checked_mul(pow10(to - from))
-}
-
 /// Builds one polars decimal column from parsed values at a fixed working scale. The column's
 /// scale is the smallest that holds every digit seen (at least `min_scale`).
 #[derive(Debug, Clone)]
@@ -250,16 +244,6 @@ impl DecimalBuilder {
             self.digits = self.digits.max(s.digits);
         }
         self.values.push(v.map(|s| s.value));
-    }
-
-    /// Number of values pushed.
-    pub fn len(&self) -> usize {
-        self.values.len()
-    }
-
-    /// True when nothing was pushed.
-    pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
     }
 
     /// The most significant fractional digits any value had.

@@ -24,11 +24,6 @@ impl Progress {
         Progress(Some(pb))
     }
 
-    /// A hidden display (tests, machines).
-    pub fn hidden() -> Progress {
-        Progress(None)
-    }
-
     /// Names the current stage.
     pub fn stage(&self, msg: &'static str) {
         if let Some(pb) = &self.0 {

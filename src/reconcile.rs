@@ -122,11 +122,6 @@ impl Status {
         }
     }
 
-    /// Parses a report value.
-    pub fn parse(s: &str) -> Option<Status> {
-        Status::ALL.into_iter().find(|x| x.as_str() == s)
-    }
-
     /// Whether this status makes the run exit 1 (with `fail_on = "difference"`).
     pub fn is_failure(self) -> bool {
         matches!(
@@ -495,23 +490,11 @@ pub fn reconcile(
     let reconciliation = DataFrame::new(n, cols).map_err(|e| Error::polars("reconcile", e))?;
 
     let t3 = std::time::Instant::now();
-    let (checks, invoice_scale) = invoice_checks(charges, invoices, rules)?;
+    let (checks, invoice_scale, invoice_check_counts) = invoice_checks(charges, invoices, rules)?;
     tracing::debug!(
         checks_ms = t3.elapsed().as_millis() as u64,
         "invoice checks built"
     );
-    let mut invoice_check_counts = BTreeMap::new();
-    for s in checks
-        .column("status")
-        .and_then(|c| c.str())
-        .map_err(|e| Error::polars("reconcile", e))?
-        .iter()
-        .flatten()
-    {
-        *invoice_check_counts
-            .entry(Status::parse(s).expect("status"))
-            .or_insert(0) += 1;
-    }
     let outcome = Outcome {
         reconciliation,
         invoice_checks: checks,
@@ -527,11 +510,12 @@ pub fn reconcile(
 }
 
 /// Each invoice's `totalCharges` against Σ of its lines' `total`, per invoice and currency.
+/// Returns the frame, its money scale and the rows per status.
 fn invoice_checks(
     charges: &DataFrame,
     invoices: &DataFrame,
     rules: &Rules,
-) -> Result<(DataFrame, u32)> {
+) -> Result<(DataFrame, u32, BTreeMap<Status, u64>)> {
     let scale = scale_of(charges, "total")?
         .max(scale_of(invoices, "invoice_total")?)
         .max(rules.tolerance.digits);
@@ -577,6 +561,7 @@ fn invoice_checks(
     let mut ids = StringChunkedBuilder::new("invoice_id".into(), n);
     let mut curs = StringChunkedBuilder::new("currency".into(), n);
     let mut statuses = StringChunkedBuilder::new("status".into(), n);
+    let mut counts: BTreeMap<Status, u64> = BTreeMap::new();
     for ((id, cur), (total, lines, _)) in &map {
         ids.append_value(id);
         curs.append_value(cur);
@@ -586,6 +571,7 @@ fn invoice_checks(
             Status::AmountMismatch
         };
         statuses.append_value(st.as_str());
+        *counts.entry(st).or_insert(0) += 1;
     }
     let cols = vec![
         ids.finish().into_column(),
@@ -602,6 +588,7 @@ fn invoice_checks(
     Ok((
         DataFrame::new(n, cols).map_err(|e| Error::polars("invoice checks", e))?,
         scale,
+        counts,
     ))
 }
 

@@ -19,8 +19,8 @@ use tracing::Instrument;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::model::api_date;
 use crate::model::invoice::{Collection, Invoice};
-use crate::model::{api_date, enum_eq};
 use crate::progress::Progress;
 use crate::source::snapshot::{Feed, Period, invoice_folder_name, safe_file_name};
 use auth::{Audience, Credentials, TokenCache};
@@ -140,59 +140,34 @@ pub fn feed_request(
     currency: &str,
     size: u32,
 ) -> Result<(Url, Paging)> {
-    let size = size.to_string();
-    let v1 = |segs: &[&str], q: &[(&str, String)]| {
-        let mut all = vec!["v1", "invoices", invoice_id, "lineitems"];
-        all.extend_from_slice(segs);
-        api_url(api_base, &all, q)
+    let base = ["v1", "invoices", invoice_id, "lineitems"];
+    let size = ("size", size.to_string());
+    // legacy feeds: path form, offset paging
+    let legacy = |provider: &str, kind: &str| {
+        let path = [&base[..], &[provider, kind]].concat();
+        Ok((
+            api_url(api_base, &path, &[size.clone(), ("offset", "0".into())])?,
+            Paging::Offset,
+        ))
     };
-    Ok(match feed {
-        Feed::OfficeBilling => (
-            v1(
-                &["Office", "BillingLineItems"],
-                &[("size", size), ("offset", "0".into())],
-            )?,
-            Paging::Offset,
-        ),
-        Feed::AzureBilling => (
-            v1(
-                &["Azure", "BillingLineItems"],
-                &[("size", size), ("offset", "0".into())],
-            )?,
-            Paging::Offset,
-        ),
-        Feed::AzureUsage => (
-            v1(
-                &["Azure", "UsageLineItems"],
-                &[("size", size), ("offset", "0".into())],
-            )?,
-            Paging::Offset,
-        ),
-        Feed::OneTimeBilling => (
-            v1(
-                &[],
-                &[
-                    ("provider", "onetime".into()),
-                    ("invoicelineitemtype", "billinglineitems".into()),
-                    ("size", size),
-                ],
-            )?,
-            Paging::Seek,
-        ),
-        Feed::OneTimeUsage => (
-            v1(
-                &[],
-                &[
-                    ("provider", "onetime".into()),
-                    ("invoicelineitemtype", "usagelineitems".into()),
-                    ("currencycode", currency.to_owned()),
-                    ("size", size),
-                ],
-            )?,
-            Paging::Seek,
-        ),
-        Feed::Export => return Err(Error::Internal("the v2 export is not a v1 feed".into())),
-    })
+    // new-commerce feeds: query form, seek paging
+    let onetime = |kind: &str, extra: &[(&str, String)]| {
+        let mut q = vec![
+            ("provider", "onetime".to_owned()),
+            ("invoicelineitemtype", kind.to_owned()),
+        ];
+        q.extend_from_slice(extra);
+        q.push(size.clone());
+        Ok((api_url(api_base, &base, &q)?, Paging::Seek))
+    };
+    match feed {
+        Feed::OfficeBilling => legacy("Office", "BillingLineItems"),
+        Feed::AzureBilling => legacy("Azure", "BillingLineItems"),
+        Feed::AzureUsage => legacy("Azure", "UsageLineItems"),
+        Feed::OneTimeBilling => onetime("billinglineitems", &[]),
+        Feed::OneTimeUsage => onetime("usagelineitems", &[("currencycode", currency.to_owned())]),
+        Feed::Export => Err(Error::Internal("the v2 export is not a v1 feed".into())),
+    }
 }
 
 /// The request for the page after one with `items` items: built from the first request (never
@@ -455,12 +430,6 @@ async fn fetch_invoice(ctx: &Arc<Ctx>, inv: &Invoice, date: Option<NaiveDate>) -
             .await?;
         ctx.writer
             .write(&format!("{folder}/statement.pdf"), &reply.body)?;
-    }
-    if enum_eq(
-        inv.document_type.as_deref().unwrap_or("invoice"),
-        "void_note",
-    ) {
-        tracing::info!(invoice = %inv.id, "void note");
     }
     Ok(())
 }
