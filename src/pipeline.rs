@@ -48,28 +48,53 @@ pub fn reconcile_snapshot(cfg: &Config, opts: RunOptions<'_>) -> Result<i32> {
     let t = Instant::now();
     let snap = Snapshot::open(&opts.snapshot, &opts.periods)?;
     record(&mut timings, "read", t.elapsed());
+    let run_id = opts
+        .run_id
+        .clone()
+        .unwrap_or_else(|| publish::run_id(opts.started, &[&opts.out_dir]));
+    // a run that fails leaves nothing: the staging folder is removed unless published
+    let staging = publish::Staging::new(&opts.out_dir, &run_id)?;
+    let dir = staging.path();
+
     opts.progress
         .stage("normalising line items, reading the ledger");
-    // the ledger is read on its own thread while the line items are parsed (timings overlap)
-    let (charges, ledger, normalise_time, ledger_time) = std::thread::scope(|scope| {
+    // the charges stream from the parse tasks into their reports and the Partner Center side
+    // of the reconciliation, batch by batch; the ledger is read on its own thread meanwhile
+    let schema = normalise::charges_schema();
+    let mut charges_out = report::TableWriter::create(dir, "charges", &schema, formats)?;
+    let mut usage_out = report::TableWriter::create(dir, "usage_line_items", &schema, formats)?;
+    let mut sums = reconcile::ChargeSums::new(&rules);
+    let (streamed, ledger, normalise_time, ledger_time) = std::thread::scope(|scope| {
         let ledger_job = scope.spawn(|| {
             let t = Instant::now();
             (ledger::load(&ledger_files, &ledger_format), t.elapsed())
         });
         let t = Instant::now();
-        let charges = normalise::normalise(&snap);
+        let streamed = normalise::stream(&snap, |batch| {
+            if batch.billing {
+                let (written, summed) = rayon::join(
+                    || charges_out.write(&batch.frame),
+                    || sums.add(&batch.frame),
+                );
+                written.and(summed)
+            } else {
+                usage_out.write(&batch.frame)
+            }
+        })
+        .and_then(|()| Ok((charges_out.finish()?, usage_out.finish()?)));
         let normalise_time = t.elapsed();
         let (ledger, ledger_time) = ledger_job.join().expect("the ledger thread does not panic");
-        (charges, ledger, normalise_time, ledger_time)
+        (streamed, ledger, normalise_time, ledger_time)
     });
-    let (charges, ledger) = (charges?, ledger?);
+    let ((charge_rows, usage_rows), ledger) = (streamed?, ledger?);
+    let invoices = normalise::invoices_frame(&snap.invoices)?;
     let (in_scope, outside_period) =
         ledger::without_invoices(&ledger.accepted, &snap.outside_period)?;
     record(&mut timings, "normalise", normalise_time);
     record(&mut timings, "ledger", ledger_time);
     opts.progress.stage("reconciling");
     let t = Instant::now();
-    let outcome = reconcile::reconcile(&charges.billing, &in_scope, &charges.invoices, &rules)?;
+    let outcome = sums.finish(&in_scope, &invoices)?;
     record(&mut timings, "reconcile", t.elapsed());
 
     let exit_status = if outcome.has_differences() && cfg.report.fail_on == "difference" {
@@ -77,26 +102,17 @@ pub fn reconcile_snapshot(cfg: &Config, opts: RunOptions<'_>) -> Result<i32> {
     } else {
         0
     };
-    let run_id = opts
-        .run_id
-        .clone()
-        .unwrap_or_else(|| publish::run_id(opts.started, &[&opts.out_dir]));
     opts.progress.stage("writing reports");
     let t = Instant::now();
-    let staging = publish::Staging::new(&opts.out_dir, &run_id)?;
-    let (billing, usage) = (charges.billing, charges.usage);
     let (rec, checks, rejected) = (
         &outcome.reconciliation,
         &outcome.invoice_checks,
         ledger.rejected,
     );
-    // the reports (and each one's CSV and Parquet) are independent: write them in parallel
-    let dir = staging.path();
+    // the remaining reports are independent: write them in parallel
     let results: Vec<Result<()>> = {
         use rayon::prelude::*;
-        let jobs: [(&str, &polars::prelude::DataFrame); 5] = [
-            ("charges", &billing),
-            ("usage_line_items", &usage),
+        let jobs: [(&str, &polars::prelude::DataFrame); 3] = [
             ("reconciliation", rec),
             ("invoice_checks", checks),
             ("rejected_ledger_rows", &rejected),
@@ -139,8 +155,8 @@ pub fn reconcile_snapshot(cfg: &Config, opts: RunOptions<'_>) -> Result<i32> {
         invoice_summaries: &snap.summaries,
         counts: vec![
             ("invoices", snap.invoices.len()),
-            ("charges", billing.height()),
-            ("usage_line_items", usage.height()),
+            ("charges", charge_rows),
+            ("usage_line_items", usage_rows),
             ("ledger_rows", ledger_rows),
             ("ledger_accepted", ledger.accepted.height()),
             ("ledger_outside_period", outside_period),

@@ -205,15 +205,15 @@ pub fn fold_key_into(s: Option<&str>, upper: bool, out: &mut String) {
 
 /// Interns one grain column's values: each raw cell text maps to the id of its folded form, so
 /// a value is folded once however often it repeats, and grain rows are keyed by small integers.
-struct KeyDict<'a> {
+struct KeyDict {
     upper: bool,
-    raw: PlHashMap<&'a str, u32>,
+    raw: PlHashMap<String, u32>,
     ids: PlHashMap<String, u32>,
     /// id → folded text.
     folded: Vec<String>,
 }
 
-impl<'a> KeyDict<'a> {
+impl KeyDict {
     fn new(upper: bool) -> Self {
         KeyDict {
             upper,
@@ -224,7 +224,7 @@ impl<'a> KeyDict<'a> {
     }
 
     /// The id of `raw`'s folded form (a missing cell is the empty key).
-    fn id(&mut self, raw: Option<&'a str>) -> u32 {
+    fn id(&mut self, raw: Option<&str>) -> u32 {
         let r = raw.unwrap_or("");
         if let Some(&id) = self.raw.get(r) {
             return id;
@@ -240,26 +240,13 @@ impl<'a> KeyDict<'a> {
                 next
             }
         };
-        self.raw.insert(r, id);
+        self.raw.insert(r.to_owned(), id);
         id
     }
 }
 
 /// The most grain keys a grain can have (every key of [`GRAIN_KEYS`]).
 const MAX_KEYS: usize = GRAIN_KEYS.len();
-
-fn scale_of(df: &DataFrame, name: &str) -> Result<u32> {
-    match df
-        .column(name)
-        .map_err(|e| Error::polars("reconcile", e))?
-        .dtype()
-    {
-        DataType::Decimal(_, s) => Ok(*s as u32),
-        other => Err(Error::Internal(format!(
-            "column {name} is {other}, not a decimal"
-        ))),
-    }
-}
 
 /// The text columns of `df` named `names`.
 fn text_columns<'a>(df: &'a DataFrame, names: &[&str]) -> Result<Vec<&'a StringChunked>> {
@@ -273,11 +260,11 @@ fn text_columns<'a>(df: &'a DataFrame, names: &[&str]) -> Result<Vec<&'a StringC
         .collect()
 }
 
-/// A decimal column's mantissas re-expressed at `scale` (≥ the column's).
-fn amounts_at(df: &DataFrame, name: &str, scale: u32) -> Result<Vec<i128>> {
+/// A decimal column's mantissas at the working scale [`money::MONEY_SCALE`] (nulls as 0).
+fn amounts(df: &DataFrame, name: &str) -> Result<Vec<i128>> {
     let (vals, s) = decimal_values(df.column(name).map_err(|e| Error::polars("reconcile", e))?)
         .map_err(|e| Error::polars("reconcile", e))?;
-    let mul = pow10(scale - s);
+    let mul = pow10(money::MONEY_SCALE - s);
     vals.into_iter()
         .map(|v| {
             v.unwrap_or(0)
@@ -286,6 +273,30 @@ fn amounts_at(df: &DataFrame, name: &str, scale: u32) -> Result<Vec<i128>> {
         })
         .collect()
 }
+
+/// Fractional digits `v` (a mantissa at [`money::MONEY_SCALE`]) needs.
+fn digits_of(v: i128) -> u32 {
+    if v == 0 {
+        return 0;
+    }
+    let (mut v, mut d) = (v, money::MONEY_SCALE);
+    while d > 0 && v % 10 == 0 {
+        v /= 10;
+        d -= 1;
+    }
+    d
+}
+
+/// The scale a report's money columns are written with: the smallest that holds every value
+/// (and the tolerance), at least cents.
+fn report_scale(values: impl Iterator<Item = i128>, tolerance: &Scaled) -> u32 {
+    values
+        .map(digits_of)
+        .fold(MIN_REPORT_SCALE.max(tolerance.digits), u32::max)
+}
+
+/// Cents: the fewest fractional digits a report's money columns have.
+const MIN_REPORT_SCALE: u32 = 2;
 
 /// One side's sums per folded key.
 #[derive(Debug, Default, Clone, Copy)]
@@ -324,33 +335,39 @@ impl Sides {
     }
 }
 
-/// Adds every row of `df` to `map` under its grain key (the ids of its folded key values).
-fn aggregate<'a>(
-    map: &mut PlHashMap<[u32; MAX_KEYS], Sides>,
-    dicts: &mut [KeyDict<'a>],
-    df: &'a DataFrame,
-    columns: &[&str],
-    amount: &str,
-    scale: u32,
-    pc_side: bool,
-) -> Result<()> {
-    let cols = text_columns(df, columns)?;
-    let amounts = amounts_at(df, amount, scale)?;
-    // per-chunk array iterators (concrete types) are much cheaper than the chunked iterator
-    let mut iters: Vec<_> = cols
-        .iter()
-        .map(|c| c.downcast_iter().flat_map(|a| a.iter()))
-        .collect();
-    for amount in amounts {
-        let mut key = [0u32; MAX_KEYS];
-        for (i, it) in iters.iter_mut().enumerate() {
-            key[i] = dicts[i].id(it.next().flatten());
+/// Grain rows keyed by the ids of their folded key values.
+#[derive(Default)]
+struct Grain {
+    dicts: Vec<KeyDict>,
+    map: PlHashMap<[u32; MAX_KEYS], Sides>,
+}
+
+impl Grain {
+    /// Adds every row of `df` under its grain key.
+    fn add(&mut self, df: &DataFrame, columns: &[&str], amount: &str, pc_side: bool) -> Result<()> {
+        let cols = text_columns(df, columns)?;
+        let amounts = amounts(df, amount)?;
+        // per-chunk iterators: the chunked iterator is boxed and several times slower
+        let mut iters: Vec<_> = cols
+            .iter()
+            .map(|c| c.downcast_iter().flat_map(|a| a.iter()))
+            .collect();
+        for amount in amounts {
+            let mut key = [0u32; MAX_KEYS];
+            for (i, it) in iters.iter_mut().enumerate() {
+                key[i] = self.dicts[i].id(it.next().flatten());
+            }
+            self.map
+                .entry(key)
+                .or_default()
+                .add(Sides::row(amount, pc_side))?;
         }
-        map.entry(key)
-            .or_default()
-            .add(Sides::row(amount, pc_side))?;
+        Ok(())
     }
-    Ok(())
+
+    fn folded(&self, key: &[u32; MAX_KEYS], i: usize) -> &str {
+        &self.dicts[i].folded[key[i] as usize]
+    }
 }
 
 /// The status of a grain row (exact decimal comparison with the tolerance).
@@ -383,180 +400,211 @@ fn decimal_column(name: &str, values: impl Iterator<Item = i128>, scale: u32) ->
 }
 
 /// Reconciles `charges` (the normalised billing lines) against the accepted `ledger` entries,
-/// and ties each invoice of `invoices` to its lines.
+/// and ties each invoice of `invoices` to its lines: [`ChargeSums`] over one frame.
 pub fn reconcile(
     charges: &DataFrame,
     ledger: &DataFrame,
     invoices: &DataFrame,
     rules: &Rules,
 ) -> Result<Outcome> {
-    let scale = scale_of(charges, "subtotal")?
-        .max(scale_of(ledger, "amount")?)
-        .max(rules.tolerance.digits);
-    let tol = rules.tolerance.value / pow10(money::MONEY_SCALE - scale);
-    let keys: Vec<&str> = rules.grain.iter().map(|k| k.name).collect();
-    let ledger_keys: Vec<&str> = rules.grain.iter().map(|k| k.ledger).collect();
-    let upper: Vec<bool> = rules.grain.iter().map(|k| k.upper).collect();
-    let invoice_pos = keys
-        .iter()
-        .position(|k| *k == "invoice_id")
-        .expect("grain has invoice_id");
-    let currency_pos = keys
-        .iter()
-        .position(|k| *k == "currency")
-        .expect("grain has currency");
+    let mut sums = ChargeSums::new(rules);
+    sums.add(charges)?;
+    sums.finish(ledger, invoices)
+}
 
-    let t0 = std::time::Instant::now();
-    let mut dicts: Vec<KeyDict> = upper.iter().map(|u| KeyDict::new(*u)).collect();
-    let mut map: PlHashMap<[u32; MAX_KEYS], Sides> =
-        PlHashMap::with_capacity(ledger.height() + 1024);
-    aggregate(
-        &mut map, &mut dicts, charges, &keys, "subtotal", scale, true,
-    )?;
-    let t1 = t0.elapsed();
-    aggregate(
-        &mut map,
-        &mut dicts,
-        ledger,
-        &ledger_keys,
-        "amount",
-        scale,
-        false,
-    )?;
-    let t2 = t0.elapsed();
-    let mut rows: Vec<([u32; MAX_KEYS], Sides)> = map.into_iter().collect();
-    // sorted by the folded key texts, column by column
-    let k = keys.len();
-    rows.par_sort_unstable_by(|a, b| {
-        (0..k)
-            .map(|i| dicts[i].folded[a.0[i] as usize].cmp(&dicts[i].folded[b.0[i] as usize]))
-            .find(|o| o.is_ne())
-            .unwrap_or(std::cmp::Ordering::Equal)
-    });
-    tracing::debug!(
-        pc_ms = t1.as_millis() as u64,
-        ledger_ms = (t2 - t1).as_millis() as u64,
-        sort_ms = (t0.elapsed() - t2).as_millis() as u64,
-        "grain aggregation"
-    );
+/// The Partner Center side of a reconciliation, summed batch by batch as the charges stream
+/// past (so the charges never need to be in memory at once): Σ subtotal per grain row, Σ total
+/// per invoice, and Σ subtotal per currency for the conservation check.
+pub struct ChargeSums {
+    rules: Rules,
+    grain: Grain,
+    /// (invoice_id, folded currency) → (Σ total, lines).
+    invoice_lines: PlHashMap<InvoiceKey, (i128, u64)>,
+    /// Folded currency → (Σ subtotal, lines), summed apart from the grain rows.
+    by_currency: BTreeMap<String, (i128, u64)>,
+}
 
-    let n = rows.len();
-    let mut parts: Vec<StringChunkedBuilder> = keys
-        .iter()
-        .map(|k| StringChunkedBuilder::new((*k).into(), n))
-        .collect();
-    let mut statuses = StringChunkedBuilder::new("status".into(), n);
-    let mut totals: BTreeMap<(String, Status), Total> = BTreeMap::new();
-    let mut diffs = Vec::with_capacity(n);
-    for (key, s) in &rows {
-        for (i, part) in parts.iter_mut().enumerate() {
-            part.append_value(&dicts[i].folded[key[i] as usize]);
+impl ChargeSums {
+    /// Empty sums for `rules`' grain.
+    pub fn new(rules: &Rules) -> Self {
+        ChargeSums {
+            rules: rules.clone(),
+            grain: Grain {
+                dicts: rules.grain.iter().map(|k| KeyDict::new(k.upper)).collect(),
+                map: PlHashMap::new(),
+            },
+            invoice_lines: PlHashMap::new(),
+            by_currency: BTreeMap::new(),
         }
-        let invoice_empty = dicts[invoice_pos].folded[key[invoice_pos] as usize].is_empty();
-        let currency = dicts[currency_pos].folded[key[currency_pos] as usize].as_str();
-        let diff = s.pc - s.ledger;
-        let st = status_of(s.pc_lines, s.ledger_rows, invoice_empty, diff, tol);
-        statuses.append_value(st.as_str());
-        diffs.push(diff);
-        let t = totals.entry((currency.to_owned(), st)).or_default();
-        t.rows += 1;
-        t.pc_amount = checked(t.pc_amount, Some(s.pc))?;
-        t.ledger_amount = checked(t.ledger_amount, Some(s.ledger))?;
     }
-    let mut cols: Vec<Column> = parts
-        .into_iter()
-        .map(|b| b.finish().into_column())
-        .collect();
-    cols.push(decimal_column(
-        "pc_amount",
-        rows.iter().map(|r| r.1.pc),
-        scale,
-    )?);
-    cols.push(decimal_column(
-        "ledger_amount",
-        rows.iter().map(|r| r.1.ledger),
-        scale,
-    )?);
-    cols.push(decimal_column("difference", diffs.into_iter(), scale)?);
-    cols.push(statuses.finish().into_column());
-    cols.push(Column::new(
-        "pc_lines".into(),
-        rows.iter().map(|r| r.1.pc_lines).collect::<Vec<u64>>(),
-    ));
-    cols.push(Column::new(
-        "ledger_rows".into(),
-        rows.iter().map(|r| r.1.ledger_rows).collect::<Vec<u64>>(),
-    ));
-    let reconciliation = DataFrame::new(n, cols).map_err(|e| Error::polars("reconcile", e))?;
 
-    let t3 = std::time::Instant::now();
-    let (checks, invoice_scale, invoice_check_counts) = invoice_checks(charges, invoices, rules)?;
-    tracing::debug!(
-        checks_ms = t3.elapsed().as_millis() as u64,
-        "invoice checks built"
-    );
-    let outcome = Outcome {
-        reconciliation,
-        invoice_checks: checks,
-        scale,
-        invoice_scale,
-        totals,
-        invoice_check_counts,
-    };
-    let t4 = std::time::Instant::now();
-    check_conservation(&outcome, charges, ledger)?;
-    tracing::debug!(ms = t4.elapsed().as_millis() as u64, "conservation checked");
-    Ok(outcome)
+    /// Adds a batch of charges (a frame with the charges report's columns).
+    pub fn add(&mut self, charges: &DataFrame) -> Result<()> {
+        let keys: Vec<&str> = self.rules.grain.iter().map(|k| k.name).collect();
+        self.grain.add(charges, &keys, "subtotal", true)?;
+        let lines = text_columns(charges, &["invoice_id", "currency"])?;
+        let mut last: Option<(RawInvoiceKey, InvoiceKey)> = None;
+        for ((id, cur), total) in lines[0]
+            .iter()
+            .zip(lines[1].iter())
+            .zip(amounts(charges, "total")?)
+        {
+            // lines come grouped by invoice: fold the key once while it repeats
+            if last.as_ref().is_none_or(|(raw, _)| *raw != (id, cur)) {
+                last = Some(((id, cur), invoice_key(id, cur)));
+            }
+            let k = &last.as_ref().expect("set above").1;
+            let e = match self.invoice_lines.get_mut(k) {
+                Some(e) => e,
+                None => self.invoice_lines.entry(k.clone()).or_default(),
+            };
+            e.0 = checked(e.0, Some(total))?;
+            e.1 += 1;
+        }
+        for (c, (sum, n)) in sums_by_currency(charges, "currency", "subtotal")? {
+            let e = self.by_currency.entry(c).or_default();
+            e.0 = checked(e.0, Some(sum))?;
+            e.1 += n;
+        }
+        Ok(())
+    }
+
+    /// Adds the `ledger` side, gives every grain row its status, ties `invoices` to their lines
+    /// and checks that money was conserved.
+    pub fn finish(mut self, ledger: &DataFrame, invoices: &DataFrame) -> Result<Outcome> {
+        let rules = &self.rules;
+        let keys: Vec<&str> = rules.grain.iter().map(|k| k.name).collect();
+        let ledger_keys: Vec<&str> = rules.grain.iter().map(|k| k.ledger).collect();
+        let invoice_pos = keys
+            .iter()
+            .position(|k| *k == "invoice_id")
+            .expect("grain has invoice_id");
+        let currency_pos = keys
+            .iter()
+            .position(|k| *k == "currency")
+            .expect("grain has currency");
+
+        let t0 = std::time::Instant::now();
+        self.grain.add(ledger, &ledger_keys, "amount", false)?;
+        let grain = &self.grain;
+        let mut rows: Vec<([u32; MAX_KEYS], Sides)> =
+            grain.map.iter().map(|(k, v)| (*k, *v)).collect();
+        let k = keys.len();
+        rows.par_sort_unstable_by(|a, b| {
+            (0..k)
+                .map(|i| grain.folded(&a.0, i).cmp(grain.folded(&b.0, i)))
+                .find(|o| o.is_ne())
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+        tracing::debug!(
+            ms = t0.elapsed().as_millis() as u64,
+            "ledger side added, grain rows sorted"
+        );
+
+        let scale = report_scale(
+            rows.iter().flat_map(|(_, s)| [s.pc, s.ledger]),
+            &rules.tolerance,
+        );
+        let div = pow10(money::MONEY_SCALE - scale);
+        let tol = rules.tolerance.value / div;
+        let n = rows.len();
+        let mut parts: Vec<StringChunkedBuilder> = keys
+            .iter()
+            .map(|k| StringChunkedBuilder::new((*k).into(), n))
+            .collect();
+        let mut statuses = StringChunkedBuilder::new("status".into(), n);
+        let mut totals: BTreeMap<(String, Status), Total> = BTreeMap::new();
+        let (mut pc, mut lg) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        for (key, s) in &rows {
+            for (i, part) in parts.iter_mut().enumerate() {
+                part.append_value(grain.folded(key, i));
+            }
+            let invoice_empty = grain.folded(key, invoice_pos).is_empty();
+            let currency = grain.folded(key, currency_pos);
+            // exact: no sum has more fractional digits than `scale`
+            let (p, l) = (s.pc / div, s.ledger / div);
+            let st = status_of(s.pc_lines, s.ledger_rows, invoice_empty, p - l, tol);
+            statuses.append_value(st.as_str());
+            pc.push(p);
+            lg.push(l);
+            let t = match totals.get_mut(&(currency.to_owned(), st)) {
+                Some(t) => t,
+                None => totals.entry((currency.to_owned(), st)).or_default(),
+            };
+            t.rows += 1;
+            t.pc_amount = checked(t.pc_amount, Some(p))?;
+            t.ledger_amount = checked(t.ledger_amount, Some(l))?;
+        }
+        let mut cols: Vec<Column> = parts
+            .into_iter()
+            .map(|b| b.finish().into_column())
+            .collect();
+        let diffs: Vec<i128> = pc.iter().zip(&lg).map(|(p, l)| p - l).collect();
+        cols.push(decimal_column("pc_amount", pc.into_iter(), scale)?);
+        cols.push(decimal_column("ledger_amount", lg.into_iter(), scale)?);
+        cols.push(decimal_column("difference", diffs.into_iter(), scale)?);
+        cols.push(statuses.finish().into_column());
+        cols.push(Column::new(
+            "pc_lines".into(),
+            rows.iter().map(|r| r.1.pc_lines).collect::<Vec<u64>>(),
+        ));
+        cols.push(Column::new(
+            "ledger_rows".into(),
+            rows.iter().map(|r| r.1.ledger_rows).collect::<Vec<u64>>(),
+        ));
+        let reconciliation = DataFrame::new(n, cols).map_err(|e| Error::polars("reconcile", e))?;
+
+        let (checks, invoice_scale, invoice_check_counts) =
+            invoice_checks(&self.invoice_lines, invoices, rules)?;
+        let outcome = Outcome {
+            reconciliation,
+            invoice_checks: checks,
+            scale,
+            invoice_scale,
+            totals,
+            invoice_check_counts,
+        };
+        check_conservation(&outcome, &self.by_currency, ledger)?;
+        Ok(outcome)
+    }
+}
+
+/// An invoice check's key: the invoice id as given and the folded currency.
+type InvoiceKey = (String, String);
+
+/// A line's invoice id and currency cells, before folding.
+type RawInvoiceKey<'a> = (Option<&'a str>, Option<&'a str>);
+
+/// An invoice check's key for a line's cells.
+fn invoice_key(id: Option<&str>, currency: Option<&str>) -> InvoiceKey {
+    let mut c = String::new();
+    fold_key_into(currency, true, &mut c);
+    (id.unwrap_or("").to_owned(), c)
 }
 
 /// Each invoice's `totalCharges` against Σ of its lines' `total`, per invoice and currency.
 /// Returns the frame, its money scale and the rows per status.
 fn invoice_checks(
-    charges: &DataFrame,
+    lines: &PlHashMap<InvoiceKey, (i128, u64)>,
     invoices: &DataFrame,
     rules: &Rules,
 ) -> Result<(DataFrame, u32, BTreeMap<Status, u64>)> {
-    let scale = scale_of(charges, "total")?
-        .max(scale_of(invoices, "invoice_total")?)
-        .max(rules.tolerance.digits);
-    let tol = rules.tolerance.value / pow10(money::MONEY_SCALE - scale);
     // (invoice_id, currency) → (invoice_total, line_items_total, lines)
-    let mut map: BTreeMap<(String, String), (i128, i128, u64)> = BTreeMap::new();
-    let key = |id: Option<&str>, cur: Option<&str>| {
-        let mut c = String::new();
-        fold_key_into(cur, true, &mut c);
-        (id.unwrap_or("").to_owned(), c)
-    };
-    let heads = text_columns(invoices, &["invoice_id", "currency"])?;
-    for ((id, cur), total) in
-        heads[0]
-            .iter()
-            .zip(heads[1].iter())
-            .zip(amounts_at(invoices, "invoice_total", scale)?)
-    {
-        map.entry(key(id, cur)).or_default().0 = total;
-    }
-    let lines = text_columns(charges, &["invoice_id", "currency"])?;
-    type RawAndFolded<'a> = ((Option<&'a str>, Option<&'a str>), (String, String));
-    let mut last: Option<RawAndFolded> = None;
-    for ((id, cur), total) in lines[0]
+    let mut map: BTreeMap<InvoiceKey, (i128, i128, u64)> = lines
         .iter()
-        .zip(lines[1].iter())
-        .zip(amounts_at(charges, "total", scale)?)
+        .map(|(k, (total, n))| (k.clone(), (0, *total, *n)))
+        .collect();
+    let heads = text_columns(invoices, &["invoice_id", "currency"])?;
+    for ((id, cur), total) in heads[0]
+        .iter()
+        .zip(heads[1].iter())
+        .zip(amounts(invoices, "invoice_total")?)
     {
-        // lines come grouped by invoice: reuse the folded key while it repeats
-        let k = match &last {
-            Some((raw, k)) if *raw == (id, cur) => k.clone(),
-            _ => {
-                let k = key(id, cur);
-                last = Some(((id, cur), k.clone()));
-                k
-            }
-        };
-        let e = map.entry(k).or_default();
-        e.1 = checked(e.1, Some(total))?;
-        e.2 += 1;
+        map.entry(invoice_key(id, cur)).or_default().0 = total;
     }
+    let scale = report_scale(map.values().flat_map(|v| [v.0, v.1]), &rules.tolerance);
+    let div = pow10(money::MONEY_SCALE - scale);
+    let tol = rules.tolerance.value / div;
     let n = map.len();
     let mut ids = StringChunkedBuilder::new("invoice_id".into(), n);
     let mut curs = StringChunkedBuilder::new("currency".into(), n);
@@ -565,7 +613,7 @@ fn invoice_checks(
     for ((id, cur), (total, lines, _)) in &map {
         ids.append_value(id);
         curs.append_value(cur);
-        let st = if (total - lines).abs() <= tol {
+        let st = if (total / div - lines / div).abs() <= tol {
             Status::Matched
         } else {
             Status::AmountMismatch
@@ -576,9 +624,9 @@ fn invoice_checks(
     let cols = vec![
         ids.finish().into_column(),
         curs.finish().into_column(),
-        decimal_column("invoice_total", map.values().map(|v| v.0), scale)?,
-        decimal_column("line_items_total", map.values().map(|v| v.1), scale)?,
-        decimal_column("difference", map.values().map(|v| v.0 - v.1), scale)?,
+        decimal_column("invoice_total", map.values().map(|v| v.0 / div), scale)?,
+        decimal_column("line_items_total", map.values().map(|v| v.1 / div), scale)?,
+        decimal_column("difference", map.values().map(|v| (v.0 - v.1) / div), scale)?,
         statuses.finish().into_column(),
         Column::new(
             "line_items".into(),
@@ -597,27 +645,24 @@ fn checked(acc: i128, v: Option<i128>) -> Result<i128> {
         .ok_or_else(|| Error::Internal("money sum overflows i128".into()))
 }
 
-/// Σ of a decimal column per folded currency, at `scale`.
+/// Σ of a decimal column (at [`money::MONEY_SCALE`]) and rows, per folded currency.
 fn sums_by_currency(
     df: &DataFrame,
     currency: &str,
     amount: &str,
-    scale: u32,
 ) -> Result<BTreeMap<String, (i128, u64)>> {
     let pe = |e| Error::polars("conservation", e);
     let cur = df.column(currency).map_err(pe)?.str().map_err(pe)?;
-    let (vals, s) = decimal_values(df.column(amount).map_err(pe)?).map_err(pe)?;
-    let mul = pow10(scale - s);
     let mut out: BTreeMap<String, (i128, u64)> = BTreeMap::new();
     let mut key = String::new();
-    for (c, v) in cur.iter().zip(vals) {
+    for (c, v) in cur.iter().zip(amounts(df, amount)?) {
         key.clear();
         fold_key_into(c, true, &mut key);
         let e = match out.get_mut(key.as_str()) {
             Some(e) => e,
             None => out.entry(key.clone()).or_default(),
         };
-        e.0 = checked(e.0, v.map(|v| v * mul))?;
+        e.0 = checked(e.0, Some(v))?;
         e.1 += 1;
     }
     Ok(out)
@@ -626,50 +671,52 @@ fn sums_by_currency(
 /// The contract's conservation rule, checked on every run: per currency, Σ pc_amount equals the
 /// charges' Σ subtotal and Σ ledger_amount the accepted ledger's Σ amount, and the line and row
 /// counts add up. A violation is a bug: the run stops rather than write a wrong report.
-fn check_conservation(outcome: &Outcome, charges: &DataFrame, ledger: &DataFrame) -> Result<()> {
-    let mut rec: BTreeMap<String, (i128, i128)> = BTreeMap::new();
+fn check_conservation(
+    outcome: &Outcome,
+    charges: &BTreeMap<String, (i128, u64)>,
+    ledger: &DataFrame,
+) -> Result<()> {
+    let mul = pow10(money::MONEY_SCALE - outcome.scale);
+    let mut rec: BTreeMap<String, (i128, i128, u64, u64)> = BTreeMap::new();
     for ((c, _), t) in &outcome.totals {
         let e = rec.entry(c.clone()).or_default();
-        e.0 += t.pc_amount;
-        e.1 += t.ledger_amount;
+        e.0 += t.pc_amount * mul;
+        e.1 += t.ledger_amount * mul;
     }
-    let pc = sums_by_currency(charges, "currency", "subtotal", outcome.scale)?;
-    let lg = sums_by_currency(ledger, "currency", "amount", outcome.scale)?;
-    let mut currencies: Vec<&String> = rec.keys().chain(pc.keys()).chain(lg.keys()).collect();
+    let pe = |e| Error::polars("conservation", e);
+    let rc = &outcome.reconciliation;
+    let folded = rc.column("currency").map_err(pe)?.str().map_err(pe)?;
+    let pc_lines = rc.column("pc_lines").map_err(pe)?.u64().map_err(pe)?;
+    let ledger_rows = rc.column("ledger_rows").map_err(pe)?.u64().map_err(pe)?;
+    for ((c, p), l) in folded.iter().zip(pc_lines.iter()).zip(ledger_rows.iter()) {
+        let e = rec.entry(c.unwrap_or("").to_owned()).or_default();
+        e.2 += p.unwrap_or(0);
+        e.3 += l.unwrap_or(0);
+    }
+    let lg = sums_by_currency(ledger, "currency", "amount")?;
+    let mut currencies: Vec<&String> = rec.keys().chain(charges.keys()).chain(lg.keys()).collect();
     currencies.sort();
     currencies.dedup();
+    let show = |v: i128| money::format_scaled(v, money::MONEY_SCALE);
     for c in currencies {
-        let (rp, rl) = rec.get(c).copied().unwrap_or_default();
-        let p = pc.get(c).map(|x| x.0).unwrap_or(0);
-        let l = lg.get(c).map(|x| x.0).unwrap_or(0);
+        let (rp, rl, rpn, rln) = rec.get(c).copied().unwrap_or_default();
+        let (p, pn) = charges.get(c).copied().unwrap_or_default();
+        let (l, ln) = lg.get(c).copied().unwrap_or_default();
         if rp != p || rl != l {
             return Err(Error::Internal(format!(
                 "money not conserved in {c}: reconciliation pc {} vs charges {}, ledger {} vs accepted {}",
-                money::format_scaled(rp, outcome.scale),
-                money::format_scaled(p, outcome.scale),
-                money::format_scaled(rl, outcome.scale),
-                money::format_scaled(l, outcome.scale)
+                show(rp),
+                show(p),
+                show(rl),
+                show(l)
             )));
         }
-    }
-    let pe = |e| Error::polars("conservation", e);
-    let sum_u64 = |name: &str| -> Result<u64> {
-        Ok(outcome
-            .reconciliation
-            .column(name)
-            .map_err(pe)?
-            .u64()
-            .map_err(pe)?
-            .iter()
-            .flatten()
-            .sum())
-    };
-    if sum_u64("pc_lines")? != charges.height() as u64
-        || sum_u64("ledger_rows")? != ledger.height() as u64
-    {
-        return Err(Error::Internal(
-            "line or row counts not conserved by the reconciliation".into(),
-        ));
+        if rpn != pn || rln != ln {
+            return Err(Error::Internal(format!(
+                "line or row counts not conserved in {c}: reconciliation {rpn} lines and {rln} rows, \
+                 charges {pn} lines, accepted ledger {ln} rows"
+            )));
+        }
     }
     Ok(())
 }

@@ -1,9 +1,11 @@
-//! Line items of every kind → one polars DataFrame of charges with the contract's columns.
+//! Line items of every kind → batches of charges with the contract's columns, streamed in a
+//! fixed order.
 //!
 //! Line item files are parsed in parallel (one task per page or export blob) straight into
 //! column builders, borrowing strings from the file's bytes; money is parsed from the raw JSON
-//! token into scaled integers. Parts are then joined in a fixed order (invoice id, feed, file),
-//! so the frame is the same on every run.
+//! token into scaled integers. Each task hands its rows on in batches of [`BATCH_ROWS`] through a
+//! small bounded channel, and the caller receives them in invoice / feed / file order, so the
+//! output is the same on every run and memory holds a few batches, not the whole snapshot.
 
 mod kinds;
 
@@ -12,8 +14,11 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::{self, SyncSender};
+
 use polars::prelude::*;
-use rayon::prelude::*;
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
@@ -256,11 +261,12 @@ impl ChargeColumns {
     }
 }
 
-/// Finished columns of one file (text builders finished, numbers still at working scale).
+/// Rows a parse task gathers before handing them on: large enough to amortise the per-batch
+/// work, small enough that the batches in flight stay a few tens of megabytes.
+pub const BATCH_ROWS: usize = 64 * 1024;
+
+/// Finished columns of one batch of a file's lines (numbers at the working scales).
 struct PartColumns {
-    invoice: usize,
-    feed: Feed,
-    rows: usize,
     text: Vec<StringChunked>,
     start: Vec<Option<i32>>,
     end: Vec<Option<i32>>,
@@ -273,11 +279,8 @@ struct PartColumns {
 }
 
 impl ChargeColumns {
-    fn finish(self, invoice: usize, feed: Feed) -> PartColumns {
+    fn finish(self) -> PartColumns {
         PartColumns {
-            invoice,
-            feed,
-            rows: self.keys.len(),
             text: self.text.into_iter().map(|b| b.finish()).collect(),
             start: self.start,
             end: self.end,
@@ -291,97 +294,202 @@ impl ChargeColumns {
     }
 }
 
-/// The normalised Partner Center side of a run.
-#[derive(Debug)]
-pub struct Charges {
-    /// One row per billing line item: the charges report and the reconciliation's input.
-    pub billing: DataFrame,
-    /// One row per usage detail line (daily usage feeds), same columns; not reconciled because
-    /// the billing lines already carry those amounts.
-    pub usage: DataFrame,
-    /// One row per invoice: `invoice_id, invoice_date, invoice_type, currency, invoice_total`.
-    pub invoices: DataFrame,
+/// What a parse task sends: a batch of lines, or the error that stopped its file.
+type PartMessage = Result<PartColumns>;
+
+/// A parse task's output end: gathers rows and sends a batch every [`BATCH_ROWS`].
+struct Emitter<'a> {
+    cols: ChargeColumns,
+    feed: Feed,
+    invoice_currency: Option<&'a str>,
+    salt: u64,
+    tx: &'a SyncSender<PartMessage>,
 }
 
-/// Parses every line item file of the snapshot into charges.
-pub fn normalise(snapshot: &Snapshot) -> Result<Charges> {
+impl Emitter<'_> {
+    /// Adds a line; a billing line without a subtotal is refused.
+    fn push(&mut self, row: &ChargeRow<'_>) -> Result<(), String> {
+        self.cols.push(row, self.salt)?;
+        if self.cols.keys.len() >= BATCH_ROWS {
+            self.send()?;
+        }
+        Ok(())
+    }
+
+    /// Sends the rows gathered so far (the receiver gone means the run is stopping).
+    fn send(&mut self) -> Result<(), String> {
+        let full = std::mem::replace(
+            &mut self.cols,
+            ChargeColumns::new(0, self.feed, self.invoice_currency),
+        );
+        self.tx
+            .send(Ok(full.finish()))
+            .map_err(|_| "the run stopped".to_owned())
+    }
+}
+
+/// A batch of normalised lines, all of one invoice and feed.
+#[derive(Debug)]
+pub struct ChargeBatch {
+    /// Billing lines (the charges report, reconciled) or usage detail lines (daily usage
+    /// feeds: the usage_line_items report, not reconciled because the billing lines already
+    /// carry those amounts).
+    pub billing: bool,
+    /// The lines, with the [`charges_schema`] columns.
+    pub frame: DataFrame,
+}
+
+/// The charges report's columns and types. Money is `Decimal(38, 18)` and quantities and unit
+/// prices `Decimal(38, 26)`: the working scales, fixed so that a streamed Parquet file's type is
+/// known before its first row (and stays the same from run to run).
+pub fn charges_schema() -> Schema {
+    let money = DataType::Decimal(money::PRECISION, money::MONEY_SCALE as usize);
+    let rate = DataType::Decimal(money::PRECISION, money::RATE_SCALE as usize);
+    CHARGE_COLUMNS
+        .iter()
+        .map(|name| {
+            let dtype = match *name {
+                "invoice_date" | "charge_start_date" | "charge_end_date" => DataType::Date,
+                "quantity" | "unit_price" => rate.clone(),
+                "subtotal" | "tax" | "total" => money.clone(),
+                _ => DataType::String,
+            };
+            Field::new((*name).into(), dtype)
+        })
+        .collect()
+}
+
+/// Parses every line item file of the snapshot and hands the lines to `on_batch` in a fixed
+/// order (invoice, feed, file, line), batch by batch; stops at the first error.
+pub fn stream(
+    snapshot: &Snapshot,
+    mut on_batch: impl FnMut(ChargeBatch) -> Result<()>,
+) -> Result<()> {
     let jobs: Vec<(usize, &Part)> = snapshot
         .invoices
         .iter()
         .enumerate()
         .flat_map(|(i, inv)| inv.parts.iter().map(move |p| (i, p)))
         .collect();
-    let parts: Vec<PartColumns> = jobs
-        .par_iter()
-        .map(|(i, part)| read_part(*i, &snapshot.invoices[*i], part))
-        .collect::<Result<Vec<_>>>()?;
-    let (billing, usage): (Vec<_>, Vec<_>) = parts.into_iter().partition(|p| p.feed.is_billing());
-    Ok(Charges {
-        billing: assemble(&snapshot.invoices, billing)?,
-        usage: assemble(&snapshot.invoices, usage)?,
-        invoices: invoices_frame(&snapshot.invoices)?,
+    // one channel per file: a task fills its own (one batch ahead) while the caller drains the
+    // files in order, so no file waits on another's batches and memory stays bounded
+    let (senders, receivers): (Vec<_>, Vec<_>) = jobs
+        .iter()
+        .map(|_| mpsc::sync_channel::<PartMessage>(1))
+        .unzip();
+    let senders: Vec<Mutex<Option<SyncSender<PartMessage>>>> =
+        senders.into_iter().map(|s| Mutex::new(Some(s))).collect();
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let workers = rayon::current_num_threads().clamp(1, jobs.len().max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= jobs.len() || stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let tx = senders[i]
+                        .lock()
+                        .expect("no task panics holding the lock")
+                        .take()
+                        .expect("each file is taken once");
+                    let (inv, part) = jobs[i];
+                    if let Err(e) = read_part(&snapshot.invoices[inv], part, &tx) {
+                        // a closed channel means the run is stopping: nobody to tell
+                        let _ = tx.send(Err(e));
+                    }
+                }
+            });
+        }
+        let result = (|| {
+            // occurrences of each line key within its invoice: identical lines get -2, -3, …
+            let mut seen: PlHashMap<u64, u32> = PlHashMap::new();
+            let mut current = usize::MAX;
+            for ((inv, part), rx) in jobs.iter().zip(&receivers) {
+                if *inv != current {
+                    seen.clear();
+                    current = *inv;
+                }
+                // ends when the task drops its sender, after its last batch
+                while let Ok(message) = rx.recv() {
+                    let frame =
+                        batch_frame(&snapshot.invoices[*inv], part.feed, message?, &mut seen)?;
+                    on_batch(ChargeBatch {
+                        billing: part.feed.is_billing(),
+                        frame,
+                    })?;
+                }
+            }
+            Ok(())
+        })();
+        stop.store(true, Ordering::Relaxed);
+        // tasks blocked on a full channel see it closed and stop
+        drop(receivers);
+        result
     })
 }
 
-fn read_part(invoice: usize, inv: &SnapshotInvoice, part: &Part) -> Result<PartColumns> {
-    let salt = fnv1a(part.feed.folder().as_bytes());
-    let mut cols = ChargeColumns::new(0, part.feed, inv.header.currency_code.as_deref());
+fn read_part(inv: &SnapshotInvoice, part: &Part, tx: &SyncSender<PartMessage>) -> Result<()> {
+    let currency = inv.header.currency_code.as_deref();
+    let mut out = Emitter {
+        cols: ChargeColumns::new(0, part.feed, currency),
+        feed: part.feed,
+        invoice_currency: currency,
+        salt: fnv1a(part.feed.folder().as_bytes()),
+        tx,
+    };
     match part.format {
         PartFormat::JsonPage => {
             let bytes = std::fs::read(&part.path)
                 .map_err(|e| Error::input_file(&part.path, format!("cannot read: {e}")))?;
             match part.feed {
-                Feed::OfficeBilling => {
-                    page::<LicenseBasedLineItem>(&part.path, &bytes, &mut cols, salt)?
-                }
-                Feed::AzureBilling => {
-                    page::<UsageBasedLineItem>(&part.path, &bytes, &mut cols, salt)?
-                }
-                Feed::AzureUsage => {
-                    page::<DailyUsageLineItem>(&part.path, &bytes, &mut cols, salt)?
-                }
-                Feed::OneTimeBilling | Feed::Export => {
-                    onetime_page(&part.path, &bytes, &mut cols, salt)?
-                }
+                Feed::OfficeBilling => page::<LicenseBasedLineItem>(&part.path, &bytes, &mut out)?,
+                Feed::AzureBilling => page::<UsageBasedLineItem>(&part.path, &bytes, &mut out)?,
+                Feed::AzureUsage => page::<DailyUsageLineItem>(&part.path, &bytes, &mut out)?,
+                Feed::OneTimeBilling | Feed::Export => onetime_page(&part.path, &bytes, &mut out)?,
                 Feed::OneTimeUsage => {
-                    page::<DailyRatedUsageLineItem>(&part.path, &bytes, &mut cols, salt)?
+                    page::<DailyRatedUsageLineItem>(&part.path, &bytes, &mut out)?
                 }
             }
         }
-        PartFormat::GzipJsonLines => json_lines(&part.path, &mut cols, salt)?,
+        PartFormat::GzipJsonLines => json_lines(&part.path, &mut out)?,
     }
-    Ok(cols.finish(invoice, part.feed))
+    if !out.cols.keys.is_empty() {
+        out.send().map_err(Error::Internal)?;
+    }
+    Ok(())
 }
 
 /// A v1 `ResourceCollection` page of line items of kind `T`.
 fn page<'a, T: Deserialize<'a> + ToCharge>(
     path: &Path,
     bytes: &'a [u8],
-    cols: &mut ChargeColumns,
-    salt: u64,
+    out: &mut Emitter<'_>,
 ) -> Result<()> {
     let coll: Collection<T> = read_json_bytes(path, bytes)?;
     for (i, item) in coll.items.iter().enumerate() {
         item.to_charge()
-            .and_then(|row| cols.push(&row, salt))
+            .and_then(|row| out.push(&row))
             .map_err(|e| Error::input_file(path, format!("item {}: {e}", i + 1)))?;
     }
     Ok(())
 }
 
 /// A v1 page of new-commerce line items (parsed item by item like export rows).
-fn onetime_page(path: &Path, bytes: &[u8], cols: &mut ChargeColumns, salt: u64) -> Result<()> {
+fn onetime_page(path: &Path, bytes: &[u8], out: &mut Emitter<'_>) -> Result<()> {
     let coll: Collection<&serde_json::value::RawValue> = read_json_bytes(path, bytes)?;
     for (i, raw) in coll.items.iter().enumerate() {
         OneTimeLineItem::parse(raw.get().as_bytes())
-            .and_then(|item| item.to_charge().and_then(|row| cols.push(&row, salt)))
+            .and_then(|item| item.to_charge().and_then(|row| out.push(&row)))
             .map_err(|e| Error::input_file(path, format!("item {}: {e}", i + 1)))?;
     }
     Ok(())
 }
 
 /// A gzip JSON-lines export blob: multi-member gzip, a UTF-8 BOM and blank lines are tolerated.
-fn json_lines(path: &Path, cols: &mut ChargeColumns, salt: u64) -> Result<()> {
+fn json_lines(path: &Path, out: &mut Emitter<'_>) -> Result<()> {
     let file =
         File::open(path).map_err(|e| Error::input_file(path, format!("cannot read: {e}")))?;
     let gz = flate2::read::MultiGzDecoder::new(BufReader::with_capacity(1 << 16, file));
@@ -404,7 +512,7 @@ fn json_lines(path: &Path, cols: &mut ChargeColumns, salt: u64) -> Result<()> {
         let item = OneTimeLineItem::parse(line)
             .map_err(|e| Error::input_line(path, line_no, format!("not a line item: {e}")))?;
         item.to_charge()
-            .and_then(|row| cols.push(&row, salt))
+            .and_then(|row| out.push(&row))
             .map_err(|e| Error::input_line(path, line_no, e))?;
     }
     // a truncated gzip stream reports as an error above; make sure nothing trails
@@ -415,96 +523,46 @@ fn json_lines(path: &Path, cols: &mut ChargeColumns, salt: u64) -> Result<()> {
     Ok(())
 }
 
-/// Joins the parts (already in invoice/feed/file order) into the charges frame.
-fn assemble(invoices: &[SnapshotInvoice], parts: Vec<PartColumns>) -> Result<DataFrame> {
-    let rows: usize = parts.iter().map(|p| p.rows).sum();
-    let money_scale = parts
-        .iter()
-        .flat_map(|p| [p.subtotal.digits(), p.tax.digits(), p.total.digits()])
-        .fold(MIN_MONEY_SCALE, u32::max);
-    let q_scale = parts.iter().map(|p| p.quantity.digits()).max().unwrap_or(0);
-    let u_scale = parts
-        .iter()
-        .map(|p| p.unit_price.digits())
-        .max()
-        .unwrap_or(0);
-
-    let mut invoice_id = StringChunkedBuilder::new("invoice_id".into(), rows);
-    let mut invoice_type = StringChunkedBuilder::new("invoice_type".into(), rows);
-    let mut provider = StringChunkedBuilder::new("billing_provider".into(), rows);
-    let mut line_type = StringChunkedBuilder::new("line_item_type".into(), rows);
-    let mut invoice_date: Vec<Option<i32>> = Vec::with_capacity(rows);
+/// A batch's frame: the invoice's columns and each line's `line_ref` added to the parsed ones.
+fn batch_frame(
+    inv: &SnapshotInvoice,
+    feed: Feed,
+    p: PartColumns,
+    seen: &mut PlHashMap<u64, u32>,
+) -> Result<DataFrame> {
+    let rows = p.keys.len();
     let mut line_ref = StringChunkedBuilder::new("line_ref".into(), rows);
-    let mut text: Vec<Option<StringChunked>> = vec![None; ROW_TEXT.len()];
-    let (mut start, mut end) = (Vec::with_capacity(rows), Vec::with_capacity(rows));
-    let mut quantity = DecimalBuilder::new(money::RATE_SCALE, rows);
-    let mut unit_price = DecimalBuilder::new(money::RATE_SCALE, rows);
-    let mut subtotal = DecimalBuilder::new(money::MONEY_SCALE, rows);
-    let mut tax = DecimalBuilder::new(money::MONEY_SCALE, rows);
-    let mut total = DecimalBuilder::new(money::MONEY_SCALE, rows);
-    // occurrences of each line key within its invoice: identical lines get -2, -3, …
-    let mut seen: PlHashMap<(usize, u64), u32> = PlHashMap::with_capacity(rows);
     let mut hex = String::with_capacity(24);
-    for p in parts {
-        let inv = &invoices[p.invoice];
-        let date = inv.date.map(epoch_days);
-        for key in &p.keys {
-            invoice_id.append_value(&inv.header.id);
-            invoice_type.append_value(inv.invoice_type.as_str());
-            provider.append_value(p.feed.billing_provider());
-            line_type.append_value(p.feed.line_item_type());
-            invoice_date.push(date);
-            let n = seen.entry((p.invoice, *key)).or_insert(0);
-            *n += 1;
-            hex.clear();
-            push_hex(&mut hex, *key);
-            if *n > 1 {
-                use std::fmt::Write;
-                let _ = write!(hex, "-{n}");
-            }
-            line_ref.append_value(&hex);
+    for key in &p.keys {
+        let n = seen.entry(*key).or_insert(0);
+        *n += 1;
+        hex.clear();
+        push_hex(&mut hex, *key);
+        if *n > 1 {
+            use std::fmt::Write;
+            let _ = write!(hex, "-{n}");
         }
-        for (acc, ca) in text.iter_mut().zip(p.text) {
-            match acc {
-                Some(a) => {
-                    a.append(&ca)
-                        .map_err(|e| Error::polars("assemble charges", e))?;
-                }
-                None => *acc = Some(ca),
-            }
-        }
-        start.extend(p.start);
-        end.extend(p.end);
-        quantity.append(p.quantity);
-        unit_price.append(p.unit_price);
-        subtotal.append(p.subtotal);
-        tax.append(p.tax);
-        total.append(p.total);
+        line_ref.append_value(&hex);
     }
-    let text: Vec<Column> = text
-        .into_iter()
-        .zip(ROW_TEXT)
-        .map(|(ca, name)| {
-            ca.unwrap_or_else(|| StringChunked::full_null(name.into(), 0))
-                .rechunk()
-                .into_owned()
-                .into_column()
-        })
-        .collect();
-    let t = |name: &str| {
-        text[ROW_TEXT
+    let mut text: Vec<Option<StringChunked>> = p.text.into_iter().map(Some).collect();
+    let mut t = |name: &str| {
+        let i = ROW_TEXT
             .iter()
             .position(|n| *n == name)
-            .expect("text column")]
-        .clone()
+            .expect("text column");
+        text[i]
+            .take()
+            .expect("each text column is used once")
+            .into_column()
     };
-    let pe = |e| Error::polars("assemble charges", e);
+    let same = |name: &str, v: &str| StringChunked::full(name.into(), v, rows).into_column();
+    let pe = |e| Error::polars("charges batch", e);
     let columns = vec![
-        invoice_id.finish().into_column(),
-        date_column("invoice_date", invoice_date).map_err(pe)?,
-        invoice_type.finish().into_column(),
-        provider.finish().into_column(),
-        line_type.finish().into_column(),
+        same("invoice_id", &inv.header.id),
+        date_column("invoice_date", vec![inv.date.map(epoch_days); rows]).map_err(pe)?,
+        same("invoice_type", inv.invoice_type.as_str()),
+        same("billing_provider", feed.billing_provider()),
+        same("line_item_type", feed.line_item_type()),
         t("charge_category"),
         t("customer_id"),
         t("customer_name"),
@@ -515,13 +573,21 @@ fn assemble(invoices: &[SnapshotInvoice], parts: Vec<PartColumns>) -> Result<Dat
         t("product_name"),
         t("sku_name"),
         t("charge_type"),
-        date_column("charge_start_date", start).map_err(pe)?,
-        date_column("charge_end_date", end).map_err(pe)?,
-        quantity.into_column("quantity", q_scale).map_err(pe)?,
-        unit_price.into_column("unit_price", u_scale).map_err(pe)?,
-        subtotal.into_column("subtotal", money_scale).map_err(pe)?,
-        tax.into_column("tax", money_scale).map_err(pe)?,
-        total.into_column("total", money_scale).map_err(pe)?,
+        date_column("charge_start_date", p.start).map_err(pe)?,
+        date_column("charge_end_date", p.end).map_err(pe)?,
+        p.quantity
+            .into_column("quantity", money::RATE_SCALE)
+            .map_err(pe)?,
+        p.unit_price
+            .into_column("unit_price", money::RATE_SCALE)
+            .map_err(pe)?,
+        p.subtotal
+            .into_column("subtotal", money::MONEY_SCALE)
+            .map_err(pe)?,
+        p.tax.into_column("tax", money::MONEY_SCALE).map_err(pe)?,
+        p.total
+            .into_column("total", money::MONEY_SCALE)
+            .map_err(pe)?,
         t("currency"),
         line_ref.finish().into_column(),
     ];
@@ -542,8 +608,8 @@ pub fn date_column(name: &str, days: Vec<Option<i32>>) -> PolarsResult<Column> {
     Ok(ca.into_date().into_column())
 }
 
-/// The invoices frame: `invoice_id, invoice_date, invoice_type, currency, invoice_total`.
-fn invoices_frame(invoices: &[SnapshotInvoice]) -> Result<DataFrame> {
+/// One row per invoice: `invoice_id, invoice_date, invoice_type, currency, invoice_total`.
+pub fn invoices_frame(invoices: &[SnapshotInvoice]) -> Result<DataFrame> {
     let mut total = DecimalBuilder::new(money::MONEY_SCALE, invoices.len());
     for inv in invoices {
         total.push(inv.header.total_charges.0);

@@ -2,149 +2,147 @@
 //! all into a staging folder that [`publish`] renames into place. The only module that writes
 //! report files.
 
+pub mod csv;
 pub mod publish;
 pub mod summary;
 
-use std::borrow::Cow;
 use std::fs::File;
-use std::io::BufWriter;
-use std::path::Path;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
 use crate::config::Formats;
 use crate::error::{Error, Result};
 
+/// Rows per Parquet row group (DuckDB writes 122,880): readers can skip groups, and a streamed
+/// table holds at most one group's rows in memory before they are encoded.
+const ROW_GROUP_ROWS: usize = 128 * 1024;
+
 /// Writes `df` as `<dir>/<name>.csv` and/or `<dir>/<name>.parquet`.
 pub fn write_table(dir: &Path, name: &str, df: &DataFrame, formats: Formats) -> Result<()> {
-    let io = |p: &Path, e: &dyn std::fmt::Display| {
-        Error::Input(format!("cannot write report {}: {e}", p.display()))
-    };
-    let started = std::time::Instant::now();
-    // the CSV and the Parquet file of a table are independent: write them side by side
-    let frame = df;
-    let csv = || -> Result<u128> {
-        if !formats.csv {
-            return Ok(0);
-        }
-        let path = dir.join(format!("{name}.csv"));
-        let mut safe = formula_safe(frame).map_err(|e| Error::polars("csv report", e))?;
-        let file = File::create(&path).map_err(|e| io(&path, &e))?;
-        CsvWriter::new(BufWriter::with_capacity(1 << 20, file))
-            .include_header(true)
-            .finish(&mut safe)
-            .map_err(|e| io(&path, &e))?;
-        Ok(started.elapsed().as_millis())
-    };
-    let parquet = || -> Result<u128> {
-        if !formats.parquet {
-            return Ok(0);
-        }
-        let path = dir.join(format!("{name}.parquet"));
-        let file = File::create(&path).map_err(|e| io(&path, &e))?;
-        ParquetWriter::new(BufWriter::with_capacity(1 << 20, file))
-            // Snappy: what DuckDB and Spark write by default, read by every Parquet consumer
-            // (Power BI included), and several times faster to write than zstd
-            .with_compression(ParquetCompression::Snappy)
-            // bounded row groups: readers can skip them, and the writer never encodes the whole table at once
-            .with_row_group_size(Some(256 * 1024))
-            .finish(&mut frame.clone())
-            .map_err(|e| io(&path, &e))?;
-        Ok(started.elapsed().as_millis())
-    };
-    let (csv_ms, parquet_ms) = rayon::join(csv, parquet);
-    let (csv_ms, parquet_ms) = (csv_ms?, parquet_ms?);
-    tracing::debug!(
-        table = name,
-        rows = frame.height(),
-        csv_ms = csv_ms as u64,
-        parquet_ms = parquet_ms as u64,
-        "report written"
-    );
+    let mut w = TableWriter::create(dir, name, df.schema(), formats)?;
+    w.write(df)?;
+    w.finish()?;
     Ok(())
 }
 
-/// True when a spreadsheet would read the text as a number (`-12.50`, `1e3`, `.5`).
-pub fn looks_numeric(s: &str) -> bool {
-    let b = s.strip_prefix(['+', '-']).unwrap_or(s).as_bytes();
-    let (mant, exp) = match b.iter().position(|c| *c == b'e' || *c == b'E') {
-        Some(p) => (&b[..p], Some(&b[p + 1..])),
-        None => (b, None),
-    };
-    let mut parts = mant.splitn(2, |c| *c == b'.');
-    let int = parts.next().unwrap_or(&[]);
-    let frac = parts.next();
-    let digits = |x: &[u8]| x.iter().all(u8::is_ascii_digit);
-    let mant_ok = digits(int)
-        && frac.is_none_or(digits)
-        && (!int.is_empty() || frac.is_some_and(|f| !f.is_empty()));
-    let exp_ok = exp.is_none_or(|e| {
-        let e = e
-            .strip_prefix(b"+")
-            .or_else(|| e.strip_prefix(b"-"))
-            .unwrap_or(e);
-        !e.is_empty() && digits(e)
-    });
-    mant_ok && exp_ok
+/// One report table written batch by batch: CSV rows go straight to the file, Parquet rows are
+/// gathered into row groups of [`ROW_GROUP_ROWS`] and encoded as each fills.
+pub struct TableWriter {
+    name: String,
+    csv: Option<(PathBuf, BufWriter<File>)>,
+    parquet: Option<ParquetTable>,
+    rows: usize,
 }
 
-/// A CSV cell as written: text that a spreadsheet would run as a formula (`= + - @`, tab, CR at
-/// the start, and not a number) gets a leading `'`.
-pub fn formula_safe_cell(s: &str) -> Cow<'_, str> {
-    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) && !looks_numeric(s) {
-        Cow::Owned(format!("'{s}"))
-    } else {
-        Cow::Borrowed(s)
+struct ParquetTable {
+    path: PathBuf,
+    writer: polars::io::parquet::write::BatchedWriter<BufWriter<File>>,
+    pending: Vec<DataFrame>,
+    pending_rows: usize,
+}
+
+fn write_error(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::Input(format!("cannot write report {}: {e}", path.display()))
+}
+
+impl ParquetTable {
+    fn push(&mut self, df: &DataFrame) -> Result<()> {
+        self.pending_rows += df.height();
+        self.pending.push(df.clone());
+        if self.pending_rows >= ROW_GROUP_ROWS {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Encodes the gathered rows as one row group.
+    fn flush(&mut self) -> Result<()> {
+        let mut parts = std::mem::take(&mut self.pending).into_iter();
+        let Some(mut group) = parts.next() else {
+            return Ok(());
+        };
+        for p in parts {
+            group
+                .vstack_mut_owned(p)
+                .map_err(|e| write_error(&self.path, e))?;
+        }
+        group.rechunk_mut_par();
+        self.pending_rows = 0;
+        self.writer
+            .write_batch(&group)
+            .map_err(|e| write_error(&self.path, e))
     }
 }
 
-/// The frame with every text cell made formula-safe (only columns that need it are rebuilt).
-fn formula_safe(df: &DataFrame) -> PolarsResult<DataFrame> {
-    let mut out = df.clone();
-    for name in df.get_column_names_owned() {
-        let col = df.column(&name)?;
-        if col.dtype() != &DataType::String {
-            continue;
-        }
-        let ca = col.str()?;
-        if !ca
-            .iter()
-            .flatten()
-            .any(|s| matches!(formula_safe_cell(s), Cow::Owned(_)))
-        {
-            continue;
-        }
-        let safe: StringChunked = ca
-            .iter()
-            .map(|o| o.map(formula_safe_cell))
-            .collect_ca(name.clone());
-        out.with_column(safe.into_column())?;
+impl TableWriter {
+    /// Creates the table's files (CSV with its header line) for frames of `schema`.
+    pub fn create(dir: &Path, name: &str, schema: &Schema, formats: Formats) -> Result<Self> {
+        let csv = if formats.csv {
+            let path = dir.join(format!("{name}.csv"));
+            let file = File::create(&path).map_err(|e| write_error(&path, e))?;
+            let mut out = BufWriter::with_capacity(1 << 20, file);
+            let names: Vec<&str> = schema.iter_names().map(|n| n.as_str()).collect();
+            csv::write_header(&mut out, &names).map_err(|e| write_error(&path, e))?;
+            Some((path, out))
+        } else {
+            None
+        };
+        let parquet = if formats.parquet {
+            let path = dir.join(format!("{name}.parquet"));
+            let file = File::create(&path).map_err(|e| write_error(&path, e))?;
+            let writer = ParquetWriter::new(BufWriter::with_capacity(1 << 20, file))
+                // Snappy: what DuckDB and Spark write by default, read by every Parquet consumer
+                // (Power BI included), and several times faster to write than zstd
+                .with_compression(ParquetCompression::Snappy)
+                .batched(schema)
+                .map_err(|e| write_error(&path, e))?;
+            Some(ParquetTable {
+                path,
+                writer,
+                pending: Vec::new(),
+                pending_rows: 0,
+            })
+        } else {
+            None
+        };
+        Ok(TableWriter {
+            name: name.to_owned(),
+            csv,
+            parquet,
+            rows: 0,
+        })
     }
-    Ok(out)
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+    /// Appends the rows of `df` (columns as in the schema the table was created with).
+    pub fn write(&mut self, df: &DataFrame) -> Result<()> {
+        self.rows += df.height();
+        // the CSV and the Parquet side are independent: encode them side by side
+        let (csv, parquet) = rayon::join(
+            || match &mut self.csv {
+                Some((path, out)) => csv::write_rows(out, df).map_err(|e| write_error(path, e)),
+                None => Ok(()),
+            },
+            || match &mut self.parquet {
+                Some(p) => p.push(df),
+                None => Ok(()),
+            },
+        );
+        csv.and(parquet)
+    }
 
-    #[test]
-    fn formula_cells_are_neutralised_numbers_are_not() {
-        for (input, out) in [
-            (
-                "=HYPERLINK(\"http://x\",\"y\")",
-                "'=HYPERLINK(\"http://x\",\"y\")",
-            ),
-            ("-2+3", "'-2+3"),
-            ("@evil", "'@evil"),
-            ("+1", "+1"),
-            ("-12.50", "-12.50"),
-            ("-1e3", "-1e3"),
-            ("\tx", "'\tx"),
-            ("\rx", "'\rx"),
-            ("Contoso", "Contoso"),
-            ("-", "'-"),
-        ] {
-            assert_eq!(formula_safe_cell(input), out, "{input:?}");
+    /// Flushes the last row group, writes the Parquet footer and closes both files; returns
+    /// the number of rows written.
+    pub fn finish(self) -> Result<usize> {
+        if let Some((path, mut out)) = self.csv {
+            out.flush().map_err(|e| write_error(&path, e))?;
         }
+        if let Some(mut p) = self.parquet {
+            p.flush()?;
+            p.writer.finish().map_err(|e| write_error(&p.path, e))?;
+        }
+        tracing::debug!(table = %self.name, rows = self.rows, "report written");
+        Ok(self.rows)
     }
 }
