@@ -1,0 +1,162 @@
+//! Snapshots larger than one parse batch: lines cross batch boundaries in file order, every line
+//! lands in exactly one report row (CSV and Parquet alike), and an error deep in a large file
+//! stops the run cleanly (no hang, nothing published).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use crate::common::*;
+
+/// More than one batch, ending mid-batch.
+const LINES: usize = pcrecon::normalise::BATCH_ROWS + 123;
+
+/// The invoice whose first export blob is replaced.
+const INVOICE: &str = "G055667788";
+
+fn first_blob(snapshot: &Path) -> PathBuf {
+    let dir = snapshot.join("invoices").join(INVOICE).join("export");
+    let mut blobs: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".json.gz"))
+        .collect();
+    blobs.sort();
+    blobs.remove(0)
+}
+
+/// A gzip JSON-lines blob of `LINES` one-cent lines with order ids `o0000000`, `o0000001`, …;
+/// line `bad` (1-based), if any, has a subtotal that is not a number.
+fn big_blob(bad: Option<usize>) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    for i in 0..LINES {
+        let subtotal = if bad == Some(i + 1) { "1,00" } else { "0.01" };
+        writeln!(
+            gz,
+            "{{\"CustomerId\":\"{c:08x}-0000-4000-8000-000000000000\",\"InvoiceNumber\":\"{INVOICE}\",\
+             \"OrderId\":\"o{i:07}\",\"ChargeType\":\"new\",\"SubscriptionId\":\"s-{s}\",\
+             \"Quantity\":1,\"UnitPrice\":0.01,\"Subtotal\":\"{subtotal}\",\"TaxTotal\":0,\
+             \"TotalForCustomer\":0.01,\"Currency\":\"EUR\"}}",
+            c = i % 7,
+            s = i % 13,
+        )
+        .unwrap();
+    }
+    gz.finish().unwrap()
+}
+
+/// The sample snapshot copied into `dir` with its first export blob of [`INVOICE`] replaced;
+/// returns the snapshot and how many lines the replaced blob had.
+fn snapshot_with_big_blob(dir: &Path, bad: Option<usize>) -> (PathBuf, usize) {
+    let snap = dir.join("partner-center");
+    copy_tree(&root().join("sample-data/partner-center"), &snap);
+    let blob = first_blob(&snap);
+    let mut old = String::new();
+    std::io::Read::read_to_string(
+        &mut flate2::read::MultiGzDecoder::new(std::fs::File::open(&blob).unwrap()),
+        &mut old,
+    )
+    .unwrap();
+    let old_lines = old.lines().filter(|l| !l.trim().is_empty()).count();
+    std::fs::write(&blob, big_blob(bad)).unwrap();
+    (snap, old_lines)
+}
+
+fn sample_ledger() -> String {
+    root()
+        .join("sample-data/ledger/ledger-2025.csv")
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn reconcile(dir: &Path, snap: &Path) -> std::process::Output {
+    let cfg = write_config(dir, snap, &[sample_ledger()], "");
+    pcrecon(&[
+        "reconcile",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--snapshot",
+        snap.to_str().unwrap(),
+        "-q",
+    ])
+}
+
+#[test]
+fn lines_cross_batch_boundaries_in_file_order_and_each_lands_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (snap, old_lines) = snapshot_with_big_blob(tmp.path(), None);
+    let o = reconcile(tmp.path(), &snap);
+    assert!(matches!(code(&o), 0 | 1), "{}", stderr(&o));
+    let run = tmp.path().join("reports/latest");
+
+    // the sample's 32 billing lines, less the replaced blob's, plus the new ones
+    let expected_rows = 32 - old_lines + LINES;
+    let charges = read_csv(&run.join("charges.csv"));
+    assert_eq!(charges.len(), expected_rows);
+    let ours: Vec<&std::collections::HashMap<String, String>> = charges
+        .iter()
+        .filter(|r| r["order_id"].starts_with('o'))
+        .collect();
+    assert_eq!(ours.len(), LINES);
+    for (i, r) in ours.iter().enumerate() {
+        assert_eq!(r["order_id"], format!("o{i:07}"), "file order at row {i}");
+        assert_eq!(r["invoice_id"], INVOICE);
+        assert_eq!(r["subtotal"], "0.01");
+    }
+    // one cent per line, added exactly
+    let cents: rust_decimal::Decimal = ours.iter().map(|r| dec(&r["subtotal"])).sum();
+    assert_eq!(cents, rust_decimal::Decimal::new(LINES as i64, 2));
+    // line_ref unique within each invoice
+    let mut refs: Vec<(&str, &str)> = charges
+        .iter()
+        .map(|r| (r["invoice_id"].as_str(), r["line_ref"].as_str()))
+        .collect();
+    refs.sort();
+    refs.dedup();
+    assert_eq!(refs.len(), expected_rows, "line_ref unique per invoice");
+
+    // Parquet: the same rows in the same order
+    let pq = ParquetReader::new(std::fs::File::open(run.join("charges.parquet")).unwrap())
+        .finish()
+        .unwrap();
+    assert_eq!(pq.height(), expected_rows);
+    let order_ids: Vec<Option<&str>> = pq
+        .column("order_id")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .collect();
+    for (i, r) in charges.iter().enumerate() {
+        let csv = Some(r["order_id"].as_str()).filter(|s| !s.is_empty());
+        assert_eq!(order_ids[i], csv, "row {i}");
+    }
+
+    // every line counted once in the reconciliation
+    let rec = read_csv(&run.join("reconciliation.csv"));
+    let pc_lines: usize = rec
+        .iter()
+        .map(|r| r["pc_lines"].parse::<usize>().unwrap())
+        .sum();
+    assert_eq!(pc_lines, expected_rows);
+}
+
+#[test]
+fn an_error_deep_in_a_large_file_stops_the_run_and_names_the_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = LINES - 5;
+    let (snap, _) = snapshot_with_big_blob(tmp.path(), Some(bad));
+    let o = reconcile(tmp.path(), &snap);
+    let err = stderr(&o);
+    assert_eq!(code(&o), 3, "{err}");
+    let blob = first_blob(&snap);
+    let name = blob.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(err.contains(&name), "names the file: {err}");
+    assert!(err.contains(&format!(":{bad}:")), "names line {bad}: {err}");
+    let left: Vec<String> = entries(&tmp.path().join("reports"))
+        .into_iter()
+        .filter(|e| !e.starts_with(".latest"))
+        .collect();
+    assert!(left.is_empty(), "nothing published or left: {left:?}");
+}
