@@ -11,8 +11,6 @@ use std::io::Write;
 
 use polars::prelude::*;
 
-use crate::money::pow10;
-
 /// Decimal columns that are counts, not money: written without forced cents (`12`, `0.5`).
 const PLAIN_DECIMALS: [&str; 1] = ["quantity"];
 
@@ -197,21 +195,29 @@ pub fn push_decimal(line: &mut Vec<u8>, mantissa: i128, scale: u32, min_digits: 
     if mantissa < 0 {
         line.push(b'-');
     }
-    let abs = mantissa.unsigned_abs();
-    let p = pow10(scale) as u128;
-    let (int, mut frac) = (abs / p, abs % p);
-    let mut num = itoa_buffer();
-    line.extend_from_slice(fmt_u128(&mut num, int));
-    let mut digits = scale;
-    while digits > min_digits && frac % 10 == 0 {
-        frac /= 10;
-        digits -= 1;
+    // the mantissa's digits, then the point placed by position: no u128 division per digit
+    let mut buf = itoa_buffer();
+    let digits = fmt_u128(&mut buf, mantissa.unsigned_abs());
+    let scale = scale as usize;
+    if digits.len() > scale {
+        line.extend_from_slice(&digits[..digits.len() - scale]);
+    } else {
+        line.push(b'0');
     }
-    if digits > 0 {
+    let frac_start = digits.len().saturating_sub(scale);
+    let frac = &digits[frac_start..];
+    let leading = scale - frac.len();
+    // fractional digits: `leading` zeros, then `frac`; keep up to the last non-zero one
+    let kept = match frac.iter().rposition(|d| *d != b'0') {
+        Some(p) => leading + p + 1,
+        None => 0,
+    }
+    .max(min_digits as usize);
+    if kept > 0 {
         line.push(b'.');
-        let s = fmt_u128(&mut num, frac);
-        line.extend(std::iter::repeat_n(b'0', digits as usize - s.len()));
-        line.extend_from_slice(s);
+        for i in 0..kept {
+            line.push(if i < leading { b'0' } else { frac[i - leading] });
+        }
     }
 }
 
@@ -219,16 +225,32 @@ fn itoa_buffer() -> [u8; 40] {
     [0; 40]
 }
 
-/// `v` in decimal digits, in the tail of `buf`.
-fn fmt_u128(buf: &mut [u8; 40], mut v: u128) -> &[u8] {
+/// `v` in decimal digits, in the tail of `buf` (u64 arithmetic where it fits: u128 division is
+/// slow).
+fn fmt_u128(buf: &mut [u8; 40], v: u128) -> &[u8] {
+    const TEN19: u128 = 10_000_000_000_000_000_000;
     let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
+    let mut put = |mut x: u64, min_width: usize, i: &mut usize| {
+        let start = *i;
+        loop {
+            *i -= 1;
+            buf[*i] = b'0' + (x % 10) as u8;
+            x /= 10;
+            if x == 0 && start - *i >= min_width {
+                break;
+            }
         }
+    };
+    if v <= u64::MAX as u128 {
+        put(v as u64, 1, &mut i);
+    } else if v / TEN19 <= u64::MAX as u128 {
+        put((v % TEN19) as u64, 19, &mut i);
+        put((v / TEN19) as u64, 1, &mut i);
+    } else {
+        put((v % TEN19) as u64, 19, &mut i);
+        let rest = v / TEN19;
+        put((rest % TEN19) as u64, 19, &mut i);
+        put((rest / TEN19) as u64, 1, &mut i);
     }
     &buf[i..]
 }
@@ -312,6 +334,33 @@ mod tests {
             "170141183460469231731.687303715884105727"
         );
         assert_eq!(dec(-1, 18, 2), "-0.000000000000000001");
+        assert_eq!(
+            dec(i128::MIN, 0, 0),
+            "-170141183460469231731687303715884105728"
+        );
+        assert_eq!(dec(10_000_000_000_000_000_000, 19, 2), "1.00");
+        assert_eq!(dec(123_000_000_000_000_000_000_000, 18, 2), "123000.00");
+        assert_eq!(dec(100, 2, 0), "1");
+        assert_eq!(dec(5, 3, 2), "0.005");
+    }
+
+    proptest::proptest! {
+        /// Whatever the mantissa and scale, the text reads back as the same exact value, with
+        /// at least `min` and at most `scale` fractional digits and no trailing zero beyond `min`.
+        #[test]
+        fn decimal_text_reads_back_exactly(m in proptest::num::i128::ANY, scale in 0u32..=26, min in 0u32..=2) {
+            let min = min.min(scale);
+            let s = dec(m, scale, min);
+            let (neg, body) = s.strip_prefix('-').map_or((false, s.as_str()), |b| (true, b));
+            let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+            proptest::prop_assert!(frac.len() as u32 >= min && frac.len() as u32 <= scale, "{s}");
+            proptest::prop_assert!(frac.len() as u32 == min || !frac.ends_with('0'), "{s}");
+            proptest::prop_assert!(int == "0" || !int.starts_with('0'), "{s}");
+            let digits = format!("{int}{frac}{}", "0".repeat((scale as usize) - frac.len()));
+            let abs: u128 = digits.parse().unwrap();
+            proptest::prop_assert_eq!(abs, m.unsigned_abs(), "{}", s);
+            proptest::prop_assert_eq!(neg, m < 0, "{}", s);
+        }
     }
 
     #[test]
