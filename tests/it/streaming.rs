@@ -1,6 +1,7 @@
 //! Snapshots larger than one parse batch: lines cross batch boundaries in file order, every line
 //! lands in exactly one report row (CSV and Parquet alike), and an error deep in a large file
-//! stops the run cleanly (no hang, nothing published).
+//! stops the run cleanly (no hang, nothing published); with no lines at all the streamed reports
+//! still carry their header and schema.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -159,4 +160,42 @@ fn an_error_deep_in_a_large_file_stops_the_run_and_names_the_line() {
         .filter(|e| !e.starts_with(".latest"))
         .collect();
     assert!(left.is_empty(), "nothing published or left: {left:?}");
+}
+
+#[test]
+fn a_period_without_invoices_writes_empty_reports_with_the_charges_schema() {
+    let tmp = tempfile::tempdir().unwrap();
+    let snap = root().join("sample-data/partner-center");
+    let cfg = write_config(tmp.path(), &snap, &[sample_ledger()], "");
+    let o = pcrecon(&[
+        "reconcile",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--snapshot",
+        snap.to_str().unwrap(),
+        "--period",
+        "2020-01",
+        "-q",
+    ]);
+    // the ledger's rows are then booked against invoices the run does not have
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let run = tmp.path().join("reports/latest");
+    for table in ["charges", "usage_line_items"] {
+        let csv = std::fs::read_to_string(run.join(format!("{table}.csv"))).unwrap();
+        assert_eq!(csv.lines().count(), 1, "{table}: the header only");
+        assert!(csv.starts_with("invoice_id,invoice_date,"), "{table}");
+        let pq =
+            ParquetReader::new(std::fs::File::open(run.join(format!("{table}.parquet"))).unwrap())
+                .finish()
+                .unwrap();
+        assert_eq!(pq.height(), 0, "{table}");
+        assert_eq!(pq.width(), 24, "{table}");
+        assert!(
+            matches!(
+                pq.column("subtotal").unwrap().dtype(),
+                DataType::Decimal(_, _)
+            ),
+            "{table}"
+        );
+    }
 }
