@@ -71,23 +71,26 @@ fn sample_ledger() -> String {
         .into_owned()
 }
 
-fn reconcile(dir: &Path, snap: &Path) -> std::process::Output {
+/// `pcrecon reconcile` of `snap` against the sample ledger, reports under `dir/reports`.
+fn reconcile(dir: &Path, snap: &Path, extra: &[&str]) -> std::process::Output {
     let cfg = write_config(dir, snap, &[sample_ledger()], "");
-    pcrecon(&[
+    let mut args = vec![
         "reconcile",
         "--config",
         cfg.to_str().unwrap(),
         "--snapshot",
         snap.to_str().unwrap(),
         "-q",
-    ])
+    ];
+    args.extend_from_slice(extra);
+    pcrecon(&args)
 }
 
 #[test]
 fn lines_cross_batch_boundaries_in_file_order_and_each_lands_once() {
     let tmp = tempfile::tempdir().unwrap();
     let (snap, old_lines) = snapshot_with_big_blob(tmp.path(), None);
-    let o = reconcile(tmp.path(), &snap);
+    let o = reconcile(tmp.path(), &snap, &[]);
     assert!(matches!(code(&o), 0 | 1), "{}", stderr(&o));
     let run = tmp.path().join("reports/latest");
 
@@ -148,7 +151,7 @@ fn an_error_deep_in_a_large_file_stops_the_run_and_names_the_line() {
     let tmp = tempfile::tempdir().unwrap();
     let bad = LINES - 5;
     let (snap, _) = snapshot_with_big_blob(tmp.path(), Some(bad));
-    let o = reconcile(tmp.path(), &snap);
+    let o = reconcile(tmp.path(), &snap, &[]);
     let err = stderr(&o);
     assert_eq!(code(&o), 3, "{err}");
     let blob = first_blob(&snap);
@@ -166,17 +169,7 @@ fn an_error_deep_in_a_large_file_stops_the_run_and_names_the_line() {
 fn a_period_without_invoices_writes_empty_reports_with_the_charges_schema() {
     let tmp = tempfile::tempdir().unwrap();
     let snap = root().join("sample-data/partner-center");
-    let cfg = write_config(tmp.path(), &snap, &[sample_ledger()], "");
-    let o = pcrecon(&[
-        "reconcile",
-        "--config",
-        cfg.to_str().unwrap(),
-        "--snapshot",
-        snap.to_str().unwrap(),
-        "--period",
-        "2020-01",
-        "-q",
-    ]);
+    let o = reconcile(tmp.path(), &snap, &["--period", "2020-01"]);
     // the ledger's rows are then booked against invoices the run does not have
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     let run = tmp.path().join("reports/latest");
