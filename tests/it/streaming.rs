@@ -192,3 +192,62 @@ fn a_period_without_invoices_writes_empty_reports_with_the_charges_schema() {
         );
     }
 }
+
+#[test]
+fn identical_lines_get_numbered_line_refs_within_and_across_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let snap = tmp.path().join("partner-center");
+    copy_tree(&root().join("sample-data/partner-center"), &snap);
+    let dir = snap.join("invoices").join(INVOICE).join("export");
+    let mut blobs: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".json.gz"))
+        .collect();
+    blobs.sort();
+    assert_eq!(blobs.len(), 2, "the invoice has two export blobs");
+    // the second blob's first line, twice, as the whole first blob: three identical lines in all
+    let mut text = String::new();
+    std::io::Read::read_to_string(
+        &mut flate2::read::MultiGzDecoder::new(std::fs::File::open(&blobs[1]).unwrap()),
+        &mut text,
+    )
+    .unwrap();
+    let line = text
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .next()
+        .unwrap()
+        .to_owned();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    writeln!(gz, "{line}\n{line}").unwrap();
+    std::fs::write(&blobs[0], gz.finish().unwrap()).unwrap();
+
+    let o = reconcile(tmp.path(), &snap, &[]);
+    assert!(matches!(code(&o), 0 | 1), "{}", stderr(&o));
+    let charges = read_csv(&tmp.path().join("reports/latest/charges.csv"));
+    let order_id: String = serde_json::from_str::<serde_json::Value>(&line).unwrap()["OrderId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let refs: Vec<&str> = charges
+        .iter()
+        .filter(|r| r["invoice_id"] == INVOICE && r["order_id"] == order_id)
+        .map(|r| r["line_ref"].as_str())
+        .collect();
+    assert_eq!(refs.len(), 3, "{refs:?}");
+    assert_eq!(
+        refs[1],
+        format!("{}-2", refs[0]),
+        "a repeat in the same file"
+    );
+    assert_eq!(
+        refs[2],
+        format!("{}-3", refs[0]),
+        "a repeat in the next file"
+    );
+    assert!(
+        !refs[0].contains('-'),
+        "the first keeps the plain key: {refs:?}"
+    );
+}
