@@ -16,7 +16,8 @@ const LINES: usize = pcrecon::normalise::BATCH_ROWS + 123;
 /// The invoice whose first export blob is replaced.
 const INVOICE: &str = "G055667788";
 
-fn first_blob(snapshot: &Path) -> PathBuf {
+/// The export blobs of [`INVOICE`], in the order they are read.
+fn export_blobs(snapshot: &Path) -> Vec<PathBuf> {
     let dir = snapshot.join("invoices").join(INVOICE).join("export");
     let mut blobs: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
@@ -24,7 +25,11 @@ fn first_blob(snapshot: &Path) -> PathBuf {
         .filter(|p| p.to_string_lossy().ends_with(".json.gz"))
         .collect();
     blobs.sort();
-    blobs.remove(0)
+    blobs
+}
+
+fn first_blob(snapshot: &Path) -> PathBuf {
+    export_blobs(snapshot).remove(0)
 }
 
 /// A gzip JSON-lines blob of `LINES` one-cent lines with order ids `o0000000`, `o0000001`, …;
@@ -198,13 +203,7 @@ fn identical_lines_get_numbered_line_refs_within_and_across_files() {
     let tmp = tempfile::tempdir().unwrap();
     let snap = tmp.path().join("partner-center");
     copy_tree(&root().join("sample-data/partner-center"), &snap);
-    let dir = snap.join("invoices").join(INVOICE).join("export");
-    let mut blobs: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.to_string_lossy().ends_with(".json.gz"))
-        .collect();
-    blobs.sort();
+    let blobs = export_blobs(&snap);
     assert_eq!(blobs.len(), 2, "the invoice has two export blobs");
     // the second blob's first line, twice, as the whole first blob: three identical lines in all
     let mut text = String::new();
