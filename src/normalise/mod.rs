@@ -208,22 +208,23 @@ struct ChargeColumns {
 }
 
 impl ChargeColumns {
-    fn new(capacity: usize, feed: Feed, invoice_currency: Option<&str>) -> Self {
+    /// Empty builders (they grow with the file: most pages hold a few lines, blobs thousands).
+    fn new(feed: Feed, invoice_currency: Option<&str>) -> Self {
         ChargeColumns {
             billing: feed.is_billing(),
             invoice_currency: invoice_currency.map(|c| c.trim().to_owned()),
             text: ROW_TEXT
                 .iter()
-                .map(|n| StringChunkedBuilder::new((*n).into(), capacity))
+                .map(|n| StringChunkedBuilder::new((*n).into(), 0))
                 .collect(),
-            start: Vec::with_capacity(capacity),
-            end: Vec::with_capacity(capacity),
-            quantity: DecimalBuilder::new(money::RATE_SCALE, capacity),
-            unit_price: DecimalBuilder::new(money::RATE_SCALE, capacity),
-            subtotal: DecimalBuilder::new(money::MONEY_SCALE, capacity),
-            tax: DecimalBuilder::new(money::MONEY_SCALE, capacity),
-            total: DecimalBuilder::new(money::MONEY_SCALE, capacity),
-            keys: Vec::with_capacity(capacity),
+            start: Vec::new(),
+            end: Vec::new(),
+            quantity: DecimalBuilder::new(money::RATE_SCALE, 0),
+            unit_price: DecimalBuilder::new(money::RATE_SCALE, 0),
+            subtotal: DecimalBuilder::new(money::MONEY_SCALE, 0),
+            tax: DecimalBuilder::new(money::MONEY_SCALE, 0),
+            total: DecimalBuilder::new(money::MONEY_SCALE, 0),
+            keys: Vec::new(),
         }
     }
 
@@ -320,7 +321,7 @@ impl Emitter<'_> {
     fn send(&mut self) -> Result<(), String> {
         let full = std::mem::replace(
             &mut self.cols,
-            ChargeColumns::new(0, self.feed, self.invoice_currency),
+            ChargeColumns::new(self.feed, self.invoice_currency),
         );
         self.tx
             .send(Ok(full.finish()))
@@ -434,7 +435,7 @@ pub fn stream(
 fn read_part(inv: &SnapshotInvoice, part: &Part, tx: &SyncSender<PartMessage>) -> Result<()> {
     let currency = inv.header.currency_code.as_deref();
     let mut out = Emitter {
-        cols: ChargeColumns::new(0, part.feed, currency),
+        cols: ChargeColumns::new(part.feed, currency),
         feed: part.feed,
         invoice_currency: currency,
         salt: fnv1a(part.feed.folder().as_bytes()),
