@@ -36,14 +36,16 @@ out_dir = "$OUT/pcrecon"
 formats = ["csv", "parquet"]
 TOML
 
-measure() {  # name, command... -> appends "name wall_s rss_mib" to $OUT/runs.txt
+measure() {  # name, command... -> appends "name wall_s rss_mib cpu_s" to $OUT/runs.txt
   local name=$1; shift
   /usr/bin/time -v "$@" > "$OUT/$name.stdout" 2> "$OUT/$name.time" || true
-  local wall rss
+  local wall rss cpu
   wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$OUT/$name.time")
   rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2/1024}' "$OUT/$name.time")
-  echo "$name $wall $rss" >> "$OUT/runs.txt"
-  echo "  $name: ${wall}s, ${rss} MiB"
+  # user + system CPU seconds: steadier than wall time on a shared machine
+  cpu=$(awk -F': ' '/User time|System time/ {s+=$2} END {printf "%.2f", s}' "$OUT/$name.time")
+  echo "$name $wall $rss $cpu" >> "$OUT/runs.txt"
+  echo "  $name: ${wall}s, ${rss} MiB, ${cpu} CPU-s"
 }
 
 : > "$OUT/runs.txt"
@@ -64,11 +66,12 @@ echo "== stage timings of the last pcrecon run (ms)"
 import statistics, sys
 runs = {}
 for line in open(sys.argv[1]):
-    name, wall, rss = line.split()
-    runs.setdefault(name, []).append((float(wall), int(rss)))
-med = {k: (statistics.median(w for w, _ in v), statistics.median(r for _, r in v)) for k, v in runs.items()}
+    name, wall, rss, cpu = line.split()
+    runs.setdefault(name, []).append((float(wall), int(rss), float(cpu)))
+med = {k: [statistics.median(r[i] for r in v) for i in range(3)] for k, v in runs.items()}
 p, d = med["pcrecon"], med["duckdb"]
-print(f"\n| {int(sys.argv[2]):,} lines | wall (s) | peak RSS (MiB) |\n|---|---:|---:|")
-print(f"| DuckDB baseline | {d[0]:.2f} | {d[1]:,} |\n| pcrecon reconcile | {p[0]:.2f} | {p[1]:,} |")
-print(f"| ratio pcrecon / DuckDB | {p[0] / d[0]:.2f}x | {p[1] / d[1]:.2f}x |")
+print(f"\n| {int(sys.argv[2]):,} lines | wall (s) | peak RSS (MiB) | CPU (s) |\n|---|---:|---:|---:|")
+print(f"| DuckDB baseline | {d[0]:.2f} | {d[1]:,.0f} | {d[2]:.1f} |")
+print(f"| pcrecon reconcile | {p[0]:.2f} | {p[1]:,.0f} | {p[2]:.1f} |")
+print(f"| ratio pcrecon / DuckDB | {p[0] / d[0]:.2f}x | {p[1] / d[1]:.2f}x | {p[2] / d[2]:.2f}x |")
 PY
