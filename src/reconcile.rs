@@ -344,15 +344,20 @@ struct Grain {
 
 impl Grain {
     /// Adds every row of `df` under its grain key.
-    fn add(&mut self, df: &DataFrame, columns: &[&str], amount: &str, pc_side: bool) -> Result<()> {
+    fn add(
+        &mut self,
+        df: &DataFrame,
+        columns: &[&str],
+        amounts: &[i128],
+        pc_side: bool,
+    ) -> Result<()> {
         let cols = text_columns(df, columns)?;
-        let amounts = amounts(df, amount)?;
         // per-chunk iterators: the chunked iterator is boxed and several times slower
         let mut iters: Vec<_> = cols
             .iter()
             .map(|c| c.downcast_iter().flat_map(|a| a.iter()))
             .collect();
-        for amount in amounts {
+        for &amount in amounts {
             let mut key = [0u32; MAX_KEYS];
             for (i, it) in iters.iter_mut().enumerate() {
                 key[i] = self.dicts[i].id(it.next().flatten());
@@ -441,7 +446,8 @@ impl ChargeSums {
     /// Adds a batch of charges (a frame with the charges report's columns).
     pub fn add(&mut self, charges: &DataFrame) -> Result<()> {
         let keys: Vec<&str> = self.rules.grain.iter().map(|k| k.name).collect();
-        self.grain.add(charges, &keys, "subtotal", true)?;
+        let subtotals = amounts(charges, "subtotal")?;
+        self.grain.add(charges, &keys, &subtotals, true)?;
         let lines = text_columns(charges, &["invoice_id", "currency"])?;
         let mut last: Option<(RawInvoiceKey, InvoiceKey)> = None;
         for ((id, cur), total) in lines[0]
@@ -461,7 +467,7 @@ impl ChargeSums {
             e.0 = checked(e.0, Some(total))?;
             e.1 += 1;
         }
-        for (c, (sum, n)) in sums_by_currency(charges, "currency", "subtotal")? {
+        for (c, (sum, n)) in sums_by_currency(charges, "currency", &subtotals)? {
             let e = self.by_currency.entry(c).or_default();
             e.0 = checked(e.0, Some(sum))?;
             e.1 += n;
@@ -485,7 +491,8 @@ impl ChargeSums {
             .expect("grain has currency");
 
         let t0 = std::time::Instant::now();
-        self.grain.add(ledger, &ledger_keys, "amount", false)?;
+        let booked = amounts(ledger, "amount")?;
+        self.grain.add(ledger, &ledger_keys, &booked, false)?;
         let grain = &self.grain;
         let mut rows: Vec<([u32; MAX_KEYS], Sides)> =
             grain.map.iter().map(|(k, v)| (*k, *v)).collect();
@@ -564,7 +571,8 @@ impl ChargeSums {
             totals,
             invoice_check_counts,
         };
-        check_conservation(&outcome, &self.by_currency, ledger)?;
+        let ledger_sums = sums_by_currency(ledger, "currency", &booked)?;
+        check_conservation(&outcome, &self.by_currency, &ledger_sums)?;
         Ok(outcome)
     }
 }
@@ -649,13 +657,13 @@ fn checked(acc: i128, v: Option<i128>) -> Result<i128> {
 fn sums_by_currency(
     df: &DataFrame,
     currency: &str,
-    amount: &str,
+    amounts: &[i128],
 ) -> Result<BTreeMap<String, (i128, u64)>> {
     let pe = |e| Error::polars("conservation", e);
     let cur = df.column(currency).map_err(pe)?.str().map_err(pe)?;
     let mut out: BTreeMap<String, (i128, u64)> = BTreeMap::new();
     let mut key = String::new();
-    for (c, v) in cur.iter().zip(amounts(df, amount)?) {
+    for (c, &v) in cur.iter().zip(amounts) {
         key.clear();
         fold_key_into(c, true, &mut key);
         let e = match out.get_mut(key.as_str()) {
@@ -674,7 +682,7 @@ fn sums_by_currency(
 fn check_conservation(
     outcome: &Outcome,
     charges: &BTreeMap<String, (i128, u64)>,
-    ledger: &DataFrame,
+    lg: &BTreeMap<String, (i128, u64)>,
 ) -> Result<()> {
     let mul = pow10(money::MONEY_SCALE - outcome.scale);
     let mut rec: BTreeMap<String, (i128, i128, u64, u64)> = BTreeMap::new();
@@ -693,7 +701,6 @@ fn check_conservation(
         e.2 += p.unwrap_or(0);
         e.3 += l.unwrap_or(0);
     }
-    let lg = sums_by_currency(ledger, "currency", "amount")?;
     let mut currencies: Vec<&String> = rec.keys().chain(charges.keys()).chain(lg.keys()).collect();
     currencies.sort();
     currencies.dedup();

@@ -10,7 +10,7 @@ use clap::Args;
 use super::Global;
 use crate::error::{Error, Result};
 use crate::report::publish;
-use crate::source::partner_center::{self, FetchOptions};
+use crate::source::partner_center;
 
 /// Arguments of `fetch` (only the global options).
 #[derive(Debug, Args)]
@@ -34,14 +34,7 @@ pub fn execute(g: &Global, _a: &FetchArgs) -> Result<i32> {
             .snapshot_dir
             .join(publish::run_id(started, &[&cfg.source.snapshot_dir])),
     };
-    let outcome = partner_center::fetch(
-        &cfg,
-        FetchOptions {
-            periods: g.periods.clone(),
-            dest,
-            progress: g.progress(),
-        },
-    )?;
+    let outcome = partner_center::fetch(&cfg, g.fetch_options(dest))?;
     tracing::info!(snapshot = %outcome.snapshot.display(), invoices = outcome.invoices_fetched, "snapshot written");
     super::print_stdout(&format!("{}\n", outcome.snapshot.display()));
     Ok(0)

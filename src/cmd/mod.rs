@@ -93,6 +93,15 @@ impl Global {
         Progress::new(!self.quiet && self.log_format == LogFormat::Text)
     }
 
+    /// Options for fetching this invocation's periods into the snapshot folder `dest`.
+    pub fn fetch_options(&self, dest: PathBuf) -> crate::source::partner_center::FetchOptions {
+        crate::source::partner_center::FetchOptions {
+            periods: self.periods.clone(),
+            dest,
+            progress: self.progress(),
+        }
+    }
+
     /// The reports' folder: `--out` or the config's `report.out_dir`.
     pub fn out_dir(&self, cfg: &Config) -> PathBuf {
         self.out

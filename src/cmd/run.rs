@@ -10,7 +10,7 @@ use super::Global;
 use crate::error::Result;
 use crate::pipeline::{self, RunOptions};
 use crate::report::publish;
-use crate::source::partner_center::{self, FetchOptions};
+use crate::source::partner_center;
 
 /// Arguments of `run` (only the global options).
 #[derive(Debug, Args)]
@@ -26,14 +26,7 @@ pub fn execute(g: &Global, _a: &RunArgs) -> Result<i32> {
     } else {
         let run_id = publish::run_id(started, &[&out_dir, &cfg.source.snapshot_dir]);
         let dest = cfg.source.snapshot_dir.join(&run_id);
-        let fetched = partner_center::fetch(
-            &cfg,
-            FetchOptions {
-                periods: g.periods.clone(),
-                dest,
-                progress: g.progress(),
-            },
-        )?;
+        let fetched = partner_center::fetch(&cfg, g.fetch_options(dest))?;
         (fetched.snapshot, Some(run_id))
     };
     pipeline::reconcile_snapshot(

@@ -302,7 +302,6 @@ type PartMessage = Result<PartColumns>;
 struct Emitter<'a> {
     cols: ChargeColumns,
     feed: Feed,
-    invoice_currency: Option<&'a str>,
     salt: u64,
     tx: &'a SyncSender<PartMessage>,
 }
@@ -319,10 +318,8 @@ impl Emitter<'_> {
 
     /// Sends the rows gathered so far (the receiver gone means the run is stopping).
     fn send(&mut self) -> Result<(), String> {
-        let full = std::mem::replace(
-            &mut self.cols,
-            ChargeColumns::new(self.feed, self.invoice_currency),
-        );
+        let fresh = ChargeColumns::new(self.feed, self.cols.invoice_currency.as_deref());
+        let full = std::mem::replace(&mut self.cols, fresh);
         self.tx
             .send(Ok(full.finish()))
             .map_err(|_| "the run stopped".to_owned())
@@ -437,7 +434,6 @@ fn read_part(inv: &SnapshotInvoice, part: &Part, tx: &SyncSender<PartMessage>) -
     let mut out = Emitter {
         cols: ChargeColumns::new(part.feed, currency),
         feed: part.feed,
-        invoice_currency: currency,
         salt: fnv1a(part.feed.folder().as_bytes()),
         tx,
     };

@@ -100,13 +100,15 @@ impl TokenCache {
     async fn request(&self, aud: Audience) -> Result<Token> {
         let c = &self.creds;
         let secret = c.client_secret.expose().to_owned();
+        // Partner Center's tokens come from the v1 endpoint, Graph's from v2
+        let v1_token_url = format!(
+            "{}/{}/oauth2/token",
+            c.authority.trim_end_matches('/'),
+            c.tenant_id
+        );
         let (url, form): (String, Vec<(&str, String)>) = match aud {
             Audience::PartnerCenterApp => (
-                format!(
-                    "{}/{}/oauth2/token",
-                    c.authority.trim_end_matches('/'),
-                    c.tenant_id
-                ),
+                v1_token_url,
                 vec![
                     ("grant_type", "client_credentials".into()),
                     ("resource", PARTNER_CENTER_RESOURCE.into()),
@@ -117,11 +119,7 @@ impl TokenCache {
             Audience::PartnerCenterUser => {
                 let refresh = read_refresh_token(&c.refresh_token_file)?;
                 (
-                    format!(
-                        "{}/{}/oauth2/token",
-                        c.authority.trim_end_matches('/'),
-                        c.tenant_id
-                    ),
+                    v1_token_url,
                     vec![
                         ("grant_type", "refresh_token".into()),
                         ("resource", PARTNER_CENTER_RESOURCE.into()),
