@@ -277,7 +277,7 @@ pub fn load(files: &[LedgerFile], format: &LedgerFormat) -> Result<Ledger> {
         .map(|b| b.finish().into_column())
         .collect();
     cols.push(
-        crate::normalise::date_column(
+        crate::model::date_column(
             "posting_date",
             acc.posting_date.into_iter().map(Some).collect(),
         )
@@ -313,7 +313,7 @@ fn read_file(
     let t0 = std::time::Instant::now();
     let sha = format!("{:x}", Sha256::digest(&bytes));
     tracing::debug!(ms = t0.elapsed().as_millis() as u64, "ledger sha256");
-    let body = crate::source::snapshot::strip_bom(&bytes);
+    let body = crate::model::strip_bom(&bytes);
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(format.delimiter)
         .has_headers(true)

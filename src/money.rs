@@ -15,6 +15,8 @@ pub const MONEY_SCALE: u32 = 18;
 pub const RATE_SCALE: u32 = 26;
 /// Polars decimal precision used for every money column.
 pub const PRECISION: usize = 38;
+/// Fractional digits money is shown with at least (cents).
+pub const CENT_DIGITS: u32 = 2;
 
 /// Why a text is not an exact decimal.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,12 +9,13 @@ use chrono::{DateTime, Utc};
 use crate::config::Config;
 use crate::error::Result;
 use crate::ledger;
+use crate::model::period::Period;
 use crate::normalise;
 use crate::progress::Progress;
 use crate::reconcile;
 use crate::report::summary::{InputFile, RunSummary};
 use crate::report::{self, publish};
-use crate::source::snapshot::{self, Period, Snapshot};
+use crate::source::snapshot::{self, Snapshot};
 
 /// What the caller decides for one run.
 #[derive(Debug)]

@@ -727,3 +727,29 @@ fn check_conservation(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::KEPT_TEXT;
+    use crate::normalise::columns::{ColumnKind, charge_column};
+
+    /// A grain key is read from the charges frame by its name and from the ledger frame by its
+    /// ledger name: both sides must have it, as text.
+    #[test]
+    fn grain_keys_are_text_charges_columns_the_ledger_keeps() {
+        for k in GRAIN_KEYS {
+            let c = charge_column(k.name)
+                .unwrap_or_else(|| panic!("grain key {} is not a charges column", k.name));
+            assert_eq!(c.kind, ColumnKind::Text, "grain key {}", k.name);
+            assert!(
+                KEPT_TEXT.contains(&k.ledger),
+                "the ledger does not keep grain key {}",
+                k.ledger
+            );
+        }
+        for name in DEFAULT_GRAIN {
+            assert!(grain_key(name).is_some(), "default grain key {name}");
+        }
+    }
+}

@@ -12,8 +12,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::Config;
 use crate::error::Result;
+use crate::model::period::Period;
 use crate::progress::Progress;
-use crate::source::snapshot::Period;
 
 /// Reconcile Microsoft Partner Center invoices against your ledger, exactly to the cent.
 #[derive(Debug, Parser)]

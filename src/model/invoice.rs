@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::{Money, Text};
+use super::{Money, Text, enum_eq};
 
 /// A `ResourceCollection` page (§3.1): the items plus the paging links.
 #[derive(Debug, Deserialize)]
@@ -151,4 +151,34 @@ pub struct ExportManifest {
 pub struct ExportBlob {
     /// File name, e.g. `part-00000-….c000.json.gz`.
     pub name: String,
+}
+
+/// `Recurring` or `OneTime` invoice (the charges report's `invoice_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvoiceType {
+    /// Legacy license-based / recurring invoice.
+    Recurring,
+    /// New-commerce / one-time invoice.
+    OneTime,
+}
+
+impl InvoiceType {
+    /// The type of `invoice`: its `invoiceType`, else from its number.
+    pub fn of(invoice: &Invoice) -> InvoiceType {
+        match invoice.invoice_type.as_deref() {
+            Some(t) if enum_eq(t, "recurring") => InvoiceType::Recurring,
+            Some(_) => InvoiceType::OneTime,
+            // legacy recurring invoice numbers start with D (API reference §6.1)
+            None if invoice.id.starts_with('D') => InvoiceType::Recurring,
+            None => InvoiceType::OneTime,
+        }
+    }
+
+    /// The charges report's value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InvoiceType::Recurring => "recurring",
+            InvoiceType::OneTime => "one_time",
+        }
+    }
 }

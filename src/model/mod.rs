@@ -2,14 +2,19 @@
 //! they need (API reference §7): numbers that arrive as JSON strings, dates in several shapes,
 //! camelCase v1 names and PascalCase v2 export names, unknown fields ignored.
 
+pub mod feed;
 pub mod flat;
+pub mod fnv;
 pub mod invoice;
+pub mod json;
 pub mod line_item;
+pub mod period;
 
 use std::borrow::Cow;
 use std::fmt;
 
 use chrono::{DateTime, NaiveDate};
+use polars::prelude::{ChunkedCollectInferIterExt, Column, Int32Chunked, IntoColumn, PolarsResult};
 use serde::Deserialize;
 use serde::de::{self, Deserializer};
 use serde_json::value::RawValue;
@@ -154,6 +159,17 @@ pub fn iso_date(b: &[u8]) -> Option<NaiveDate> {
 /// Days since 1970-01-01, polars' physical `Date` value.
 pub fn epoch_days(d: NaiveDate) -> i32 {
     (d - NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")).num_days() as i32
+}
+
+/// A `Date` column from days since the epoch.
+pub fn date_column(name: &str, days: Vec<Option<i32>>) -> PolarsResult<Column> {
+    let ca: Int32Chunked = days.into_iter().collect_ca(name.into());
+    Ok(ca.into_date().into_column())
+}
+
+/// The bytes without a leading UTF-8 byte-order mark (JSON pages, export lines, ledger CSVs).
+pub fn strip_bom(b: &[u8]) -> &[u8] {
+    b.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(b)
 }
 
 /// Normalises a GUID-like id: strips an `org:` prefix, trims, and lower-cases it when it is a GUID.

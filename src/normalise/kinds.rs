@@ -1,8 +1,11 @@
-//! How each line item kind maps onto a [`ChargeRow`] (the contract's charges columns).
+//! How each line item kind fills a [`ChargeRow`] (the contract's charges columns): one
+//! `row[col::<column>] = …` per column the kind has; the others stay empty.
 
 use std::borrow::Cow;
 
-use super::{ChargeCategory, ChargeRow, KeyHasher};
+use super::ChargeCategory;
+use super::columns::{ChargeRow, col};
+use crate::model::fnv::KeyHasher;
 use crate::model::line_item::{
     DailyRatedUsageLineItem, DailyUsageLineItem, LicenseBasedLineItem, OneTimeLineItem,
     UsageBasedLineItem,
@@ -13,6 +16,12 @@ fn s<'a>(v: &'a Str<'_>) -> Option<&'a str> {
     v.as_deref().filter(|s| !s.is_empty())
 }
 
+/// A text value as sent (empty is none).
+fn text<'a>(v: &'a Str<'_>) -> Option<Cow<'a, str>> {
+    s(v).map(Cow::Borrowed)
+}
+
+/// An id, normalised (GUIDs lower-cased).
 fn id<'a>(v: &'a Str<'_>) -> Option<Cow<'a, str>> {
     s(v).map(normalise_id)
 }
@@ -63,27 +72,25 @@ impl ToCharge for OneTimeLineItem<'_> {
             k.text(s(f));
         }
         k.dec(quantity).dec(unit_price).dec(self.subtotal.0);
-        Ok(ChargeRow {
-            category,
-            customer_id: id(&self.customer_id),
-            customer_name: s(&self.customer_name),
-            subscription_id: id(&self.subscription_id),
-            order_id: s(&self.order_id),
-            product_id: s(&self.product_id).map(Cow::Borrowed),
-            sku_id: s(&self.sku_id).map(Cow::Borrowed),
-            product_name: s(&self.product_name),
-            sku_name: s(&self.sku_name),
-            charge_type,
-            charge_start_date: date("chargeStartDate", &self.charge_start_date)?,
-            charge_end_date: date("chargeEndDate", &self.charge_end_date)?,
-            quantity,
-            unit_price,
-            subtotal: self.subtotal.0,
-            tax: self.tax_total.0,
-            total: self.total_for_customer.0,
-            currency: s(&self.currency),
-            key: k.finish(),
-        })
+        let mut row = ChargeRow::new(category, k.finish());
+        row[col::customer_id] = id(&self.customer_id);
+        row[col::customer_name] = text(&self.customer_name);
+        row[col::subscription_id] = id(&self.subscription_id);
+        row[col::order_id] = text(&self.order_id);
+        row[col::product_id] = text(&self.product_id);
+        row[col::sku_id] = text(&self.sku_id);
+        row[col::product_name] = text(&self.product_name);
+        row[col::sku_name] = text(&self.sku_name);
+        row[col::charge_type] = charge_type.map(Cow::Borrowed);
+        row[col::charge_start_date] = date("chargeStartDate", &self.charge_start_date)?;
+        row[col::charge_end_date] = date("chargeEndDate", &self.charge_end_date)?;
+        row[col::quantity] = quantity;
+        row[col::unit_price] = unit_price;
+        row[col::subtotal] = self.subtotal.0;
+        row[col::tax] = self.tax_total.0;
+        row[col::total] = self.total_for_customer.0;
+        row[col::currency] = text(&self.currency);
+        Ok(row)
     }
 }
 
@@ -100,27 +107,25 @@ impl ToCharge for LicenseBasedLineItem<'_> {
             k.text(s(f));
         }
         k.dec(self.quantity.0).dec(self.subtotal.0);
-        Ok(ChargeRow {
-            category: ChargeCategory::Recurring,
-            customer_id: id(&self.customer_id),
-            customer_name: s(&self.customer_name),
-            subscription_id: id(&self.subscription_id),
-            order_id: s(&self.order_id),
-            product_id: id(&self.offer_id),
-            sku_id: id(&self.durable_offer_id),
-            product_name: s(&self.offer_name),
-            sku_name: s(&self.subscription_name),
-            charge_type: s(&self.charge_type),
-            charge_start_date: date("chargeStartDate", &self.charge_start_date)?,
-            charge_end_date: date("chargeEndDate", &self.charge_end_date)?,
-            quantity: self.quantity.0,
-            unit_price: self.unit_price.0,
-            subtotal: self.subtotal.0,
-            tax: self.tax.0,
-            total: self.total_for_customer.0,
-            currency: s(&self.currency),
-            key: k.finish(),
-        })
+        let mut row = ChargeRow::new(ChargeCategory::Recurring, k.finish());
+        row[col::customer_id] = id(&self.customer_id);
+        row[col::customer_name] = text(&self.customer_name);
+        row[col::subscription_id] = id(&self.subscription_id);
+        row[col::order_id] = text(&self.order_id);
+        row[col::product_id] = id(&self.offer_id);
+        row[col::sku_id] = id(&self.durable_offer_id);
+        row[col::product_name] = text(&self.offer_name);
+        row[col::sku_name] = text(&self.subscription_name);
+        row[col::charge_type] = text(&self.charge_type);
+        row[col::charge_start_date] = date("chargeStartDate", &self.charge_start_date)?;
+        row[col::charge_end_date] = date("chargeEndDate", &self.charge_end_date)?;
+        row[col::quantity] = self.quantity.0;
+        row[col::unit_price] = self.unit_price.0;
+        row[col::subtotal] = self.subtotal.0;
+        row[col::tax] = self.tax.0;
+        row[col::total] = self.total_for_customer.0;
+        row[col::currency] = text(&self.currency);
+        Ok(row)
     }
 }
 
@@ -136,27 +141,25 @@ impl ToCharge for UsageBasedLineItem<'_> {
             k.text(s(f));
         }
         k.text(self.detail_line_item_id.0.as_deref());
-        Ok(ChargeRow {
-            category: ChargeCategory::Usage,
-            customer_id: id(&self.customer_id),
-            customer_name: s(&self.customer_company_name),
-            subscription_id: id(&self.subscription_id),
-            order_id: s(&self.order_id),
-            product_id: id(&self.resource_guid),
-            sku_id: s(&self.sku).map(Cow::Borrowed),
-            product_name: s(&self.service_name).or(s(&self.service_type)),
-            sku_name: s(&self.resource_name),
-            charge_type: s(&self.charge_type),
-            charge_start_date: date("chargeStartDate", &self.charge_start_date)?,
-            charge_end_date: date("chargeEndDate", &self.charge_end_date)?,
-            quantity: self.consumed_quantity.0,
-            unit_price: self.list_price.0,
-            subtotal: self.pretax_charges.0,
-            tax: self.tax_amount.0,
-            total: self.post_tax_total.0,
-            currency: s(&self.currency),
-            key: k.finish(),
-        })
+        let mut row = ChargeRow::new(ChargeCategory::Usage, k.finish());
+        row[col::customer_id] = id(&self.customer_id);
+        row[col::customer_name] = text(&self.customer_company_name);
+        row[col::subscription_id] = id(&self.subscription_id);
+        row[col::order_id] = text(&self.order_id);
+        row[col::product_id] = id(&self.resource_guid);
+        row[col::sku_id] = text(&self.sku);
+        row[col::product_name] = text(&self.service_name).or(text(&self.service_type));
+        row[col::sku_name] = text(&self.resource_name);
+        row[col::charge_type] = text(&self.charge_type);
+        row[col::charge_start_date] = date("chargeStartDate", &self.charge_start_date)?;
+        row[col::charge_end_date] = date("chargeEndDate", &self.charge_end_date)?;
+        row[col::quantity] = self.consumed_quantity.0;
+        row[col::unit_price] = self.list_price.0;
+        row[col::subtotal] = self.pretax_charges.0;
+        row[col::tax] = self.tax_amount.0;
+        row[col::total] = self.post_tax_total.0;
+        row[col::currency] = text(&self.currency);
+        Ok(row)
     }
 }
 
@@ -166,28 +169,19 @@ impl ToCharge for DailyUsageLineItem<'_> {
         for f in [&self.subscription_id, &self.resource_guid, &self.usage_date] {
             k.text(s(f));
         }
-        Ok(ChargeRow {
-            category: ChargeCategory::Usage,
-            customer_id: id(&self.customer_id),
-            customer_name: s(&self.customer_company_name),
-            subscription_id: id(&self.subscription_id),
-            order_id: s(&self.order_id),
-            product_id: id(&self.resource_guid),
-            sku_id: None,
-            product_name: s(&self.service_name),
-            sku_name: s(&self.resource_name),
-            charge_type: None,
-            charge_start_date: date("chargeStartDate", &self.charge_start_date)?
-                .or(date("usageDate", &self.usage_date)?),
-            charge_end_date: date("chargeEndDate", &self.charge_end_date)?,
-            quantity: self.consumed_quantity.0,
-            unit_price: None,
-            subtotal: None,
-            tax: None,
-            total: None,
-            currency: None,
-            key: k.finish(),
-        })
+        let mut row = ChargeRow::new(ChargeCategory::Usage, k.finish());
+        row[col::customer_id] = id(&self.customer_id);
+        row[col::customer_name] = text(&self.customer_company_name);
+        row[col::subscription_id] = id(&self.subscription_id);
+        row[col::order_id] = text(&self.order_id);
+        row[col::product_id] = id(&self.resource_guid);
+        row[col::product_name] = text(&self.service_name);
+        row[col::sku_name] = text(&self.resource_name);
+        row[col::charge_start_date] = date("chargeStartDate", &self.charge_start_date)?
+            .or(date("usageDate", &self.usage_date)?);
+        row[col::charge_end_date] = date("chargeEndDate", &self.charge_end_date)?;
+        row[col::quantity] = self.consumed_quantity.0;
+        Ok(row)
     }
 }
 
@@ -203,27 +197,22 @@ impl ToCharge for DailyRatedUsageLineItem<'_> {
         ] {
             k.text(s(f));
         }
-        Ok(ChargeRow {
-            category: ChargeCategory::Usage,
-            customer_id: id(&self.customer_id),
-            customer_name: s(&self.customer_name),
-            subscription_id: id(&self.subscription_id),
-            order_id: None,
-            product_id: s(&self.product_id).map(Cow::Borrowed),
-            sku_id: s(&self.sku_id).map(Cow::Borrowed),
-            product_name: s(&self.product_name),
-            sku_name: s(&self.sku_name),
-            charge_type: s(&self.charge_type),
-            charge_start_date: date("usageDate", &self.usage_date)?
-                .or(date("chargeStartDate", &self.charge_start_date)?),
-            charge_end_date: date("chargeEndDate", &self.charge_end_date)?,
-            quantity: self.quantity.0,
-            unit_price: self.unit_price.0,
-            subtotal: self.billing_pre_tax_total.0,
-            tax: None,
-            total: None,
-            currency: s(&self.billing_currency),
-            key: k.finish(),
-        })
+        let mut row = ChargeRow::new(ChargeCategory::Usage, k.finish());
+        row[col::customer_id] = id(&self.customer_id);
+        row[col::customer_name] = text(&self.customer_name);
+        row[col::subscription_id] = id(&self.subscription_id);
+        row[col::product_id] = text(&self.product_id);
+        row[col::sku_id] = text(&self.sku_id);
+        row[col::product_name] = text(&self.product_name);
+        row[col::sku_name] = text(&self.sku_name);
+        row[col::charge_type] = text(&self.charge_type);
+        row[col::charge_start_date] = date("usageDate", &self.usage_date)?
+            .or(date("chargeStartDate", &self.charge_start_date)?);
+        row[col::charge_end_date] = date("chargeEndDate", &self.charge_end_date)?;
+        row[col::quantity] = self.quantity.0;
+        row[col::unit_price] = self.unit_price.0;
+        row[col::subtotal] = self.billing_pre_tax_total.0;
+        row[col::currency] = text(&self.billing_currency);
+        Ok(row)
     }
 }

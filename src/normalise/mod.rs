@@ -7,9 +7,9 @@
 //! small bounded channel, and the caller receives them in invoice / feed / file order, so the
 //! output is the same on every run and memory holds a few batches, not the whole snapshot.
 
+pub mod columns;
 mod kinds;
 
-use std::borrow::Cow;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
@@ -22,46 +22,22 @@ use polars::prelude::*;
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
-use crate::model::epoch_days;
+use crate::model::feed::{Feed, Parser};
+use crate::model::fnv::fnv1a;
 use crate::model::invoice::Collection;
+use crate::model::json::read_json_bytes;
 use crate::model::line_item::{
     DailyRatedUsageLineItem, DailyUsageLineItem, LicenseBasedLineItem, OneTimeLineItem,
     UsageBasedLineItem,
 };
-use crate::money::{self, DecimalBuilder, Scaled};
-use crate::source::snapshot::{Feed, Part, PartFormat, Snapshot, SnapshotInvoice, read_json_bytes};
+use crate::model::{date_column, epoch_days, strip_bom};
+use crate::money::{self, DecimalBuilder};
+use crate::source::snapshot::{Part, Snapshot, SnapshotInvoice};
+use columns::{
+    BatchValues, CHARGE_COLUMNS, ChargeRow, ColumnKind, LINE_DATE, LINE_DECIMAL, LINE_TEXT, Role,
+    col,
+};
 use kinds::ToCharge;
-
-/// Columns of the charges report, in order.
-pub const CHARGE_COLUMNS: [&str; 24] = [
-    "invoice_id",
-    "invoice_date",
-    "invoice_type",
-    "billing_provider",
-    "line_item_type",
-    "charge_category",
-    "customer_id",
-    "customer_name",
-    "subscription_id",
-    "order_id",
-    "product_id",
-    "sku_id",
-    "product_name",
-    "sku_name",
-    "charge_type",
-    "charge_start_date",
-    "charge_end_date",
-    "quantity",
-    "unit_price",
-    "subtotal",
-    "tax",
-    "total",
-    "currency",
-    "line_ref",
-];
-
-/// Smallest scale money columns are written with (cents).
-const MIN_MONEY_SCALE: u32 = 2;
 
 /// `recurring`, `one_time` or `usage`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,125 +61,16 @@ impl ChargeCategory {
     }
 }
 
-/// One normalised line, borrowing from the parsed line item.
-#[derive(Debug)]
-pub struct ChargeRow<'a> {
-    /// recurring / one_time / usage.
-    pub category: ChargeCategory,
-    /// Customer tenant id (GUIDs lower-cased).
-    pub customer_id: Option<Cow<'a, str>>,
-    /// Customer name.
-    pub customer_name: Option<&'a str>,
-    /// Subscription id (GUIDs lower-cased).
-    pub subscription_id: Option<Cow<'a, str>>,
-    /// Order id.
-    pub order_id: Option<&'a str>,
-    /// Product id (or legacy offer id).
-    pub product_id: Option<Cow<'a, str>>,
-    /// SKU id.
-    pub sku_id: Option<Cow<'a, str>>,
-    /// Product name.
-    pub product_name: Option<&'a str>,
-    /// SKU name.
-    pub sku_name: Option<&'a str>,
-    /// Charge type as the API names it.
-    pub charge_type: Option<&'a str>,
-    /// Start of the charged period (UTC date).
-    pub charge_start_date: Option<chrono::NaiveDate>,
-    /// End of the charged period (UTC date).
-    pub charge_end_date: Option<chrono::NaiveDate>,
-    /// Billed quantity.
-    pub quantity: Option<Scaled>,
-    /// Unit price actually used.
-    pub unit_price: Option<Scaled>,
-    /// Pre-tax amount.
-    pub subtotal: Option<Scaled>,
-    /// Tax.
-    pub tax: Option<Scaled>,
-    /// Amount after tax.
-    pub total: Option<Scaled>,
-    /// Billing currency.
-    pub currency: Option<&'a str>,
-    /// Hash of the line's natural key (the base of `line_ref`).
-    pub key: u64,
-}
-
-/// 64-bit FNV-1a: a small, stable (seedless) hash for line references and file names.
-pub fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut h = KeyHasher::default();
-    h.bytes(bytes);
-    h.0
-}
-
-/// Hashes a line's key fields (FNV-1a with field separators).
-#[derive(Debug, Clone, Copy)]
-pub struct KeyHasher(u64);
-
-impl Default for KeyHasher {
-    fn default() -> Self {
-        KeyHasher(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl KeyHasher {
-    fn bytes(&mut self, b: &[u8]) {
-        for &c in b {
-            self.0 = (self.0 ^ c as u64).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    /// Adds a text field.
-    pub fn text(&mut self, v: Option<&str>) -> &mut Self {
-        match v {
-            Some(s) => self.bytes(s.as_bytes()),
-            None => self.bytes(&[0xfe]),
-        }
-        self.bytes(&[0xff]);
-        self
-    }
-    /// Adds a decimal field (by value, so `"1.50"` and `1.5` hash alike).
-    pub fn dec(&mut self, v: Option<Scaled>) -> &mut Self {
-        match v {
-            Some(s) => self.bytes(&s.value.to_le_bytes()),
-            None => self.bytes(&[0xfe]),
-        }
-        self.bytes(&[0xff]);
-        self
-    }
-    /// The hash.
-    pub fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-/// Text columns filled from each row, in the order `ChargeColumns::push` fills them.
-const ROW_TEXT: [&str; 11] = [
-    "charge_category",
-    "customer_id",
-    "customer_name",
-    "subscription_id",
-    "order_id",
-    "product_id",
-    "sku_id",
-    "product_name",
-    "sku_name",
-    "charge_type",
-    "currency",
-];
-
 /// Column builders for the lines of one or more files.
 struct ChargeColumns {
     /// Billing lines must carry an amount; usage detail lines need not.
     billing: bool,
     /// The invoice's currency, for lines that do not name theirs.
     invoice_currency: Option<String>,
-    text: Vec<StringChunkedBuilder>,
-    start: Vec<Option<i32>>,
-    end: Vec<Option<i32>>,
-    quantity: DecimalBuilder,
-    unit_price: DecimalBuilder,
-    subtotal: DecimalBuilder,
-    tax: DecimalBuilder,
-    total: DecimalBuilder,
+    text: [StringChunkedBuilder; LINE_TEXT.len()],
+    /// Days since the epoch.
+    dates: [Vec<Option<i32>>; LINE_DATE.len()],
+    decimals: [DecimalBuilder; LINE_DECIMAL.len()],
     keys: Vec<u64>,
 }
 
@@ -211,52 +78,37 @@ impl ChargeColumns {
     /// Empty builders (they grow with the file: most pages hold a few lines, blobs thousands).
     fn new(feed: Feed, invoice_currency: Option<&str>) -> Self {
         ChargeColumns {
-            billing: feed.is_billing(),
+            billing: feed.spec().billing,
             invoice_currency: invoice_currency.map(|c| c.trim().to_owned()),
-            text: ROW_TEXT
-                .iter()
-                .map(|n| StringChunkedBuilder::new((*n).into(), 0))
-                .collect(),
-            start: Vec::new(),
-            end: Vec::new(),
-            quantity: DecimalBuilder::new(money::RATE_SCALE, 0),
-            unit_price: DecimalBuilder::new(money::RATE_SCALE, 0),
-            subtotal: DecimalBuilder::new(money::MONEY_SCALE, 0),
-            tax: DecimalBuilder::new(money::MONEY_SCALE, 0),
-            total: DecimalBuilder::new(money::MONEY_SCALE, 0),
+            text: LINE_TEXT.map(|i| StringChunkedBuilder::new(CHARGE_COLUMNS[i].name.into(), 0)),
+            dates: LINE_DATE.map(|_| Vec::new()),
+            decimals: LINE_DECIMAL.map(|i| DecimalBuilder::new(CHARGE_COLUMNS[i].kind.scale(), 0)),
             keys: Vec::new(),
         }
     }
 
     /// Appends a row; a billing line without a subtotal is refused.
     fn push(&mut self, row: &ChargeRow<'_>, feed_salt: u64) -> Result<(), String> {
-        if self.billing && row.subtotal.is_none() {
+        if self.billing && row[col::subtotal].is_none() {
             return Err("billing line item has no subtotal (pre-tax amount)".into());
         }
-        let currency = row.currency.or(self.invoice_currency.as_deref());
-        let texts: [Option<&str>; 11] = [
-            Some(row.category.as_str()),
-            row.customer_id.as_deref(),
-            row.customer_name,
-            row.subscription_id.as_deref(),
-            row.order_id,
-            row.product_id.as_deref(),
-            row.sku_id.as_deref(),
-            row.product_name,
-            row.sku_name,
-            row.charge_type,
-            currency,
-        ];
-        for (b, v) in self.text.iter_mut().zip(texts) {
-            b.append_option(v);
+        // a line that names no currency is in its invoice's
+        let currency = row[col::currency]
+            .as_deref()
+            .or(self.invoice_currency.as_deref());
+        for (i, (b, v)) in self.text.iter_mut().zip(&row.text).enumerate() {
+            b.append_option(if i == col::currency.index() {
+                currency
+            } else {
+                v.as_deref()
+            });
         }
-        self.start.push(row.charge_start_date.map(epoch_days));
-        self.end.push(row.charge_end_date.map(epoch_days));
-        self.quantity.push(row.quantity);
-        self.unit_price.push(row.unit_price);
-        self.subtotal.push(row.subtotal);
-        self.tax.push(row.tax);
-        self.total.push(row.total);
+        for (b, v) in self.dates.iter_mut().zip(&row.dates) {
+            b.push(v.map(epoch_days));
+        }
+        for (b, v) in self.decimals.iter_mut().zip(&row.decimals) {
+            b.push(*v);
+        }
         self.keys.push(row.key ^ feed_salt);
         Ok(())
     }
@@ -268,28 +120,18 @@ pub const BATCH_ROWS: usize = 64 * 1024;
 
 /// Finished columns of one batch of a file's lines (numbers at the working scales).
 struct PartColumns {
-    text: Vec<StringChunked>,
-    start: Vec<Option<i32>>,
-    end: Vec<Option<i32>>,
-    quantity: DecimalBuilder,
-    unit_price: DecimalBuilder,
-    subtotal: DecimalBuilder,
-    tax: DecimalBuilder,
-    total: DecimalBuilder,
+    text: [StringChunked; LINE_TEXT.len()],
+    dates: [Vec<Option<i32>>; LINE_DATE.len()],
+    decimals: [DecimalBuilder; LINE_DECIMAL.len()],
     keys: Vec<u64>,
 }
 
 impl ChargeColumns {
     fn finish(self) -> PartColumns {
         PartColumns {
-            text: self.text.into_iter().map(|b| b.finish()).collect(),
-            start: self.start,
-            end: self.end,
-            quantity: self.quantity,
-            unit_price: self.unit_price,
-            subtotal: self.subtotal,
-            tax: self.tax,
-            total: self.total,
+            text: self.text.map(|b| b.finish()),
+            dates: self.dates,
+            decimals: self.decimals,
             keys: self.keys,
         }
     }
@@ -337,23 +179,12 @@ pub struct ChargeBatch {
     pub frame: DataFrame,
 }
 
-/// The charges report's columns and types. Money is `Decimal(38, 18)` and quantities and unit
-/// prices `Decimal(38, 26)`: the working scales, fixed so that a streamed Parquet file's type is
-/// known before its first row (and stays the same from run to run).
+/// The charges report's columns and types ([`columns::CHARGE_COLUMNS`]). Money is
+/// `Decimal(38, 18)` and quantities and unit prices `Decimal(38, 26)`: the working scales.
 pub fn charges_schema() -> Schema {
-    let money = DataType::Decimal(money::PRECISION, money::MONEY_SCALE as usize);
-    let rate = DataType::Decimal(money::PRECISION, money::RATE_SCALE as usize);
     CHARGE_COLUMNS
         .iter()
-        .map(|name| {
-            let dtype = match *name {
-                "invoice_date" | "charge_start_date" | "charge_end_date" => DataType::Date,
-                "quantity" | "unit_price" => rate.clone(),
-                "subtotal" | "tax" | "total" => money.clone(),
-                _ => DataType::String,
-            };
-            Field::new((*name).into(), dtype)
-        })
+        .map(|c| Field::new(c.name.into(), c.kind.dtype()))
         .collect()
 }
 
@@ -415,7 +246,7 @@ pub fn stream(
                     let frame =
                         batch_frame(&snapshot.invoices[*inv], part.feed, message?, &mut seen)?;
                     on_batch(ChargeBatch {
-                        billing: part.feed.is_billing(),
+                        billing: part.feed.spec().billing,
                         frame,
                     })?;
                 }
@@ -434,24 +265,19 @@ fn read_part(inv: &SnapshotInvoice, part: &Part, tx: &SyncSender<PartMessage>) -
     let mut out = Emitter {
         cols: ChargeColumns::new(part.feed, currency),
         feed: part.feed,
-        salt: fnv1a(part.feed.folder().as_bytes()),
+        salt: fnv1a(part.feed.spec().folder.as_bytes()),
         tx,
     };
-    match part.format {
-        PartFormat::JsonPage => {
-            let bytes = std::fs::read(&part.path)
-                .map_err(|e| Error::input_file(&part.path, format!("cannot read: {e}")))?;
-            match part.feed {
-                Feed::OfficeBilling => page::<LicenseBasedLineItem>(&part.path, &bytes, &mut out)?,
-                Feed::AzureBilling => page::<UsageBasedLineItem>(&part.path, &bytes, &mut out)?,
-                Feed::AzureUsage => page::<DailyUsageLineItem>(&part.path, &bytes, &mut out)?,
-                Feed::OneTimeBilling | Feed::Export => onetime_page(&part.path, &bytes, &mut out)?,
-                Feed::OneTimeUsage => {
-                    page::<DailyRatedUsageLineItem>(&part.path, &bytes, &mut out)?
-                }
-            }
-        }
-        PartFormat::GzipJsonLines => json_lines(&part.path, &mut out)?,
+    let path = &part.path;
+    let read =
+        || std::fs::read(path).map_err(|e| Error::input_file(path, format!("cannot read: {e}")));
+    match part.feed.spec().parser {
+        Parser::LicenseBased => page::<LicenseBasedLineItem>(path, &read()?, &mut out)?,
+        Parser::UsageBased => page::<UsageBasedLineItem>(path, &read()?, &mut out)?,
+        Parser::DailyUsage => page::<DailyUsageLineItem>(path, &read()?, &mut out)?,
+        Parser::OneTime => onetime_page(path, &read()?, &mut out)?,
+        Parser::DailyRatedUsage => page::<DailyRatedUsageLineItem>(path, &read()?, &mut out)?,
+        Parser::ExportBlobs => json_lines(path, &mut out)?,
     }
     if !out.cols.keys.is_empty() {
         out.send().map_err(Error::Internal)?;
@@ -502,7 +328,7 @@ fn json_lines(path: &Path, out: &mut Emitter<'_>) -> Result<()> {
             break;
         }
         line_no += 1;
-        let line = crate::source::snapshot::strip_bom(&buf).trim_ascii();
+        let line = strip_bom(&buf).trim_ascii();
         if line.is_empty() {
             continue;
         }
@@ -520,7 +346,20 @@ fn json_lines(path: &Path, out: &mut Emitter<'_>) -> Result<()> {
     Ok(())
 }
 
-/// A batch's frame: the invoice's columns and each line's `line_ref` added to the parsed ones.
+/// The batch columns' values of an invoice's lines from `feed`.
+fn batch_values(inv: &SnapshotInvoice, feed: Feed) -> BatchValues<'_> {
+    let spec = feed.spec();
+    let mut v = BatchValues::default();
+    v[col::invoice_id] = Some(&inv.header.id);
+    v[col::invoice_date] = inv.date;
+    v[col::invoice_type] = Some(inv.invoice_type.as_str());
+    v[col::billing_provider] = Some(spec.provider);
+    v[col::line_item_type] = Some(spec.line_item_type());
+    v
+}
+
+/// A batch's frame: the batch columns and each line's `line_ref` added to the parsed ones, in
+/// [`CHARGE_COLUMNS`] order.
 fn batch_frame(
     inv: &SnapshotInvoice,
     feed: Feed,
@@ -541,53 +380,54 @@ fn batch_frame(
         }
         line_ref.append_value(&hex);
     }
-    let mut text: Vec<Option<StringChunked>> = p.text.into_iter().map(Some).collect();
-    let mut t = |name: &str| {
-        let i = ROW_TEXT
-            .iter()
-            .position(|n| *n == name)
-            .expect("text column");
-        text[i]
-            .take()
-            .expect("each text column is used once")
-            .into_column()
-    };
-    let same = |name: &str, v: &str| StringChunked::full(name.into(), v, rows).into_column();
+    let mut line_ref = Some(line_ref.finish());
+    let batch = batch_values(inv, feed);
+    // slots are numbered in column order: each kind's values are taken in turn
+    let (mut batch_text, mut batch_dates, mut batch_decimals) = (
+        batch.text.into_iter(),
+        batch.dates.into_iter(),
+        batch.decimals.into_iter(),
+    );
+    let (mut text, mut dates, mut decimals) = (
+        p.text.into_iter(),
+        p.dates.into_iter(),
+        p.decimals.into_iter(),
+    );
     let pe = |e| Error::polars("charges batch", e);
-    let columns = vec![
-        same("invoice_id", &inv.header.id),
-        date_column("invoice_date", vec![inv.date.map(epoch_days); rows]).map_err(pe)?,
-        same("invoice_type", inv.invoice_type.as_str()),
-        same("billing_provider", feed.billing_provider()),
-        same("line_item_type", feed.line_item_type()),
-        t("charge_category"),
-        t("customer_id"),
-        t("customer_name"),
-        t("subscription_id"),
-        t("order_id"),
-        t("product_id"),
-        t("sku_id"),
-        t("product_name"),
-        t("sku_name"),
-        t("charge_type"),
-        date_column("charge_start_date", p.start).map_err(pe)?,
-        date_column("charge_end_date", p.end).map_err(pe)?,
-        p.quantity
-            .into_column("quantity", money::RATE_SCALE)
-            .map_err(pe)?,
-        p.unit_price
-            .into_column("unit_price", money::RATE_SCALE)
-            .map_err(pe)?,
-        p.subtotal
-            .into_column("subtotal", money::MONEY_SCALE)
-            .map_err(pe)?,
-        p.tax.into_column("tax", money::MONEY_SCALE).map_err(pe)?,
-        p.total
-            .into_column("total", money::MONEY_SCALE)
-            .map_err(pe)?,
-        t("currency"),
-        line_ref.finish().into_column(),
-    ];
+    let mut columns = Vec::with_capacity(CHARGE_COLUMNS.len());
+    for c in CHARGE_COLUMNS {
+        let name = c.name;
+        let scale = c.kind.scale();
+        let missing = || Error::Internal(format!("charges column {name} has no values"));
+        let column = match (c.role, c.kind) {
+            (Role::Batch, ColumnKind::Text) => match batch_text.next().ok_or_else(missing)? {
+                Some(v) => StringChunked::full(name.into(), v, rows),
+                None => StringChunked::full_null(name.into(), rows),
+            }
+            .into_column(),
+            (Role::Batch, ColumnKind::Date) => {
+                let day = batch_dates.next().ok_or_else(missing)?.map(epoch_days);
+                date_column(name, vec![day; rows]).map_err(pe)?
+            }
+            (Role::Batch, _) => {
+                let v = batch_decimals.next().ok_or_else(missing)?;
+                let mut b = DecimalBuilder::new(scale, rows);
+                (0..rows).for_each(|_| b.push(v));
+                b.into_column(name, scale).map_err(pe)?
+            }
+            (Role::Line, ColumnKind::Text) => text.next().ok_or_else(missing)?.into_column(),
+            (Role::Line, ColumnKind::Date) => {
+                date_column(name, dates.next().ok_or_else(missing)?).map_err(pe)?
+            }
+            (Role::Line, _) => decimals
+                .next()
+                .ok_or_else(missing)?
+                .into_column(name, scale)
+                .map_err(pe)?,
+            (Role::LineRef, _) => line_ref.take().ok_or_else(missing)?.into_column(),
+        };
+        columns.push(column);
+    }
     DataFrame::new(rows, columns).map_err(pe)
 }
 
@@ -599,19 +439,13 @@ fn push_hex(out: &mut String, v: u64) {
     }
 }
 
-/// A `Date` column from days since the epoch.
-pub fn date_column(name: &str, days: Vec<Option<i32>>) -> PolarsResult<Column> {
-    let ca: Int32Chunked = days.into_iter().collect_ca(name.into());
-    Ok(ca.into_date().into_column())
-}
-
 /// One row per invoice: `invoice_id, invoice_date, invoice_type, currency, invoice_total`.
 pub fn invoices_frame(invoices: &[SnapshotInvoice]) -> Result<DataFrame> {
     let mut total = DecimalBuilder::new(money::MONEY_SCALE, invoices.len());
     for inv in invoices {
         total.push(inv.header.total_charges.0);
     }
-    let scale = total.digits().max(MIN_MONEY_SCALE);
+    let scale = total.digits().max(money::CENT_DIGITS);
     let pe = |e| Error::polars("invoices frame", e);
     let n = invoices.len();
     DataFrame::new(
@@ -647,4 +481,42 @@ pub fn invoices_frame(invoices: &[SnapshotInvoice]) -> Result<DataFrame> {
         ],
     )
     .map_err(pe)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::invoice::{Invoice, InvoiceType};
+
+    #[test]
+    fn every_batch_column_has_a_value_and_frames_follow_the_schema() {
+        let header: Invoice =
+            serde_json::from_str(r#"{"id": "G1", "currencyCode": "EUR"}"#).expect("invoice header");
+        let inv = SnapshotInvoice {
+            header,
+            date: chrono::NaiveDate::from_ymd_opt(2025, 3, 1),
+            invoice_type: InvoiceType::OneTime,
+            parts: Vec::new(),
+        };
+        let v = batch_values(&inv, Feed::OneTimeUsage);
+        assert!(v.text.iter().all(Option::is_some) && v.dates.iter().all(Option::is_some));
+        assert!(v.decimals.iter().all(Option::is_some));
+
+        let mut cols = ChargeColumns::new(Feed::OneTimeUsage, Some(" EUR "));
+        let mut row = ChargeRow::new(ChargeCategory::Usage, 7);
+        row[col::quantity] = Some(money::parse_decimal("1.5", money::RATE_SCALE, false).unwrap());
+        cols.push(&row, 0).unwrap();
+        let mut seen = PlHashMap::new();
+        let df = batch_frame(&inv, Feed::OneTimeUsage, cols.finish(), &mut seen).unwrap();
+        assert_eq!(df.schema().as_ref(), &charges_schema());
+        let cell = |name: &str| df.column(name).unwrap().get(0).unwrap().to_string();
+        assert_eq!(
+            cell("currency"),
+            "\"EUR\"",
+            "the invoice's currency fills in"
+        );
+        assert_eq!(cell("billing_provider"), "\"marketplace\"");
+        assert_eq!(cell("charge_category"), "\"usage\"");
+        assert_eq!(cell("line_ref"), "\"0000000000000007\"");
+    }
 }

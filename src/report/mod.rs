@@ -2,9 +2,9 @@
 //! all into a staging folder that [`publish`] renames into place. The only module that writes
 //! report files.
 
-pub mod csv;
 pub mod publish;
 pub mod summary;
+pub mod table_csv;
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -84,7 +84,7 @@ impl TableWriter {
             let file = File::create(&path).map_err(|e| write_error(&path, e))?;
             let mut out = BufWriter::with_capacity(1 << 20, file);
             let names: Vec<&str> = schema.iter_names().map(|n| n.as_str()).collect();
-            csv::write_header(&mut out, &names).map_err(|e| write_error(&path, e))?;
+            table_csv::write_header(&mut out, &names).map_err(|e| write_error(&path, e))?;
             Some((path, out))
         } else {
             None
@@ -121,7 +121,9 @@ impl TableWriter {
         // the CSV and the Parquet side are independent: encode them side by side
         let (csv, parquet) = rayon::join(
             || match &mut self.csv {
-                Some((path, out)) => csv::write_rows(out, df).map_err(|e| write_error(path, e)),
+                Some((path, out)) => {
+                    table_csv::write_rows(out, df).map_err(|e| write_error(path, e))
+                }
                 None => Ok(()),
             },
             || match &mut self.parquet {

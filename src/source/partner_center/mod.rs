@@ -19,10 +19,12 @@ use tracing::Instrument;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::model::api_date;
+use crate::model::feed::{Feed, FeedSource, Paging, UrlForm};
 use crate::model::invoice::{Collection, Invoice};
+use crate::model::period::Period;
+use crate::model::{api_date, strip_bom};
 use crate::progress::Progress;
-use crate::source::snapshot::{Feed, Period, invoice_folder_name, safe_file_name};
+use crate::source::snapshot::{invoice_folder_name, safe_file_name};
 use auth::{Audience, Credentials, TokenCache};
 use http::{Api, Call};
 use retry::RetryPolicy;
@@ -101,7 +103,7 @@ pub fn api_url(base: &str, segments: &[&str], query: &[(&str, String)]) -> Resul
 /// The paging facts of a collection page (items only counted).
 fn page_info(body: &[u8], what: &str) -> Result<PageInfoView> {
     let c: Collection<serde::de::IgnoredAny> =
-        serde_json::from_slice(crate::source::snapshot::strip_bom(body)).map_err(|e| {
+        serde_json::from_slice(strip_bom(body)).map_err(|e| {
             Error::Source(format!(
                 "{what}: the API answered with something that is not a collection page: {e}"
             ))
@@ -122,15 +124,6 @@ fn page_info(body: &[u8], what: &str) -> Result<PageInfoView> {
     })
 }
 
-/// How a v1 feed pages.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Paging {
-    /// `size` + `offset`, `offset += items` while `links.next` is there.
-    Offset,
-    /// First page with `size`, then `seekOperation=Next` + `MS-ContinuationToken`.
-    Seek,
-}
-
 /// The first request of a v1 feed and how it pages (API reference §4.6: path form for legacy
 /// Office/Azure, query form for the seek-paged OneTime feeds).
 pub fn feed_request(
@@ -140,34 +133,34 @@ pub fn feed_request(
     currency: &str,
     size: u32,
 ) -> Result<(Url, Paging)> {
-    let base = ["v1", "invoices", invoice_id, "lineitems"];
-    let size = ("size", size.to_string());
-    // legacy feeds: path form, offset paging
-    let legacy = |provider: &str, kind: &str| {
-        let path = [&base[..], &[provider, kind]].concat();
-        Ok((
-            api_url(api_base, &path, &[size.clone(), ("offset", "0".into())])?,
-            Paging::Offset,
-        ))
+    let spec = feed.spec();
+    let FeedSource::V1 { url, paging } = spec.source else {
+        return Err(Error::Internal(format!("{} is not a v1 feed", spec.folder)));
     };
-    // new-commerce feeds: query form, seek paging
-    let onetime = |kind: &str, extra: &[(&str, String)]| {
-        let mut q = vec![
-            ("provider", "onetime".to_owned()),
-            ("invoicelineitemtype", kind.to_owned()),
-        ];
-        q.extend_from_slice(extra);
-        q.push(size.clone());
-        Ok((api_url(api_base, &base, &q)?, Paging::Seek))
-    };
-    match feed {
-        Feed::OfficeBilling => legacy("Office", "BillingLineItems"),
-        Feed::AzureBilling => legacy("Azure", "BillingLineItems"),
-        Feed::AzureUsage => legacy("Azure", "UsageLineItems"),
-        Feed::OneTimeBilling => onetime("billinglineitems", &[]),
-        Feed::OneTimeUsage => onetime("usagelineitems", &[("currencycode", currency.to_owned())]),
-        Feed::Export => Err(Error::Internal("the v2 export is not a v1 feed".into())),
+    let mut path = vec!["v1", "invoices", invoice_id, "lineitems"];
+    let mut query: Vec<(&str, String)> = Vec::new();
+    match url {
+        UrlForm::Path {
+            provider,
+            line_item_type,
+        } => path.extend([provider, line_item_type]),
+        UrlForm::Query {
+            provider,
+            line_item_type,
+            with_currency,
+        } => {
+            query.push(("provider", provider.to_owned()));
+            query.push(("invoicelineitemtype", line_item_type.to_owned()));
+            if with_currency {
+                query.push(("currencycode", currency.to_owned()));
+            }
+        }
     }
+    query.push(("size", size.to_string()));
+    if paging == Paging::Offset {
+        query.push(("offset", "0".into()));
+    }
+    Ok((api_url(api_base, &path, &query)?, paging))
 }
 
 /// The request for the page after one with `items` items: built from the first request (never
@@ -356,14 +349,12 @@ async fn fetch_invoice_pages(ctx: &Ctx) -> Result<Vec<Invoice>> {
             .await?;
         ctx.writer
             .write(&format!("invoices/page-{n:04}.json"), &reply.body)?;
-        let page: Collection<Invoice> = serde_json::from_slice(crate::source::snapshot::strip_bom(
-            &reply.body,
-        ))
-        .map_err(|e| {
-            Error::Source(format!(
-                "GET /v1/invoices page {n}: not an invoice collection: {e}"
-            ))
-        })?;
+        let page: Collection<Invoice> =
+            serde_json::from_slice(strip_bom(&reply.body)).map_err(|e| {
+                Error::Source(format!(
+                    "GET /v1/invoices page {n}: not an invoice collection: {e}"
+                ))
+            })?;
         let info = PageInfoView {
             items: page.items.len(),
             next: page.links.next.as_ref().map(|_| ()),
@@ -412,7 +403,7 @@ async fn fetch_invoice(ctx: &Arc<Ctx>, inv: &Invoice, date: Option<NaiveDate>) -
     let folder = format!("invoices/{}", invoice_folder_name(&inv.id));
     let currency = inv.currency_code.clone().unwrap_or_default();
     for feed in feeds_of(inv) {
-        if feed == Feed::OneTimeBilling && use_v2_export(&pc.line_items, date) {
+        if feed.spec().also_in_export && use_v2_export(&pc.line_items, date) {
             fetch_export(ctx, &inv.id, &folder).await?;
         } else {
             fetch_feed(ctx, &inv.id, &folder, feed, &currency).await?;
@@ -446,13 +437,14 @@ async fn fetch_feed(ctx: &Ctx, id: &str, folder: &str, feed: Feed, currency: &st
     )?;
     let mut call = Call::get(first.clone(), Audience::PartnerCenterApp);
     let mut offset = 0usize;
+    let feed_folder = feed.spec().folder;
     for n in 1.. {
         let reply = ctx.api.send(&call).await?;
         ctx.writer.write(
-            &format!("{folder}/lineitems/{}/page-{n:04}.json", feed.folder()),
+            &format!("{folder}/lineitems/{feed_folder}/page-{n:04}.json"),
             &reply.body,
         )?;
-        let view = page_info(&reply.body, &format!("{} page {n}", feed.folder()))?;
+        let view = page_info(&reply.body, &format!("{feed_folder} page {n}"))?;
         match next_request(&first, &paging, offset, &view)? {
             Some((url, token)) => {
                 offset += view.items;
@@ -465,8 +457,7 @@ async fn fetch_feed(ctx: &Ctx, id: &str, folder: &str, feed: Feed, currency: &st
         }
         if n >= 100_000 {
             return Err(Error::Source(format!(
-                "{}: more than 100,000 pages",
-                feed.folder()
+                "{feed_folder}: more than 100,000 pages"
             )));
         }
     }

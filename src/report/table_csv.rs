@@ -11,11 +11,8 @@ use std::io::Write;
 
 use polars::prelude::*;
 
-/// Decimal columns that are counts, not money: written without forced cents (`12`, `0.5`).
-const PLAIN_DECIMALS: [&str; 1] = ["quantity"];
-
-/// Fractional digits every money cell shows at least (cents), when its column has them.
-const MIN_MONEY_DIGITS: u32 = 2;
+use crate::money;
+use crate::normalise::columns::charge_column;
 
 /// Writes the header line of a table with `names` as columns.
 pub fn write_header<W: Write>(out: &mut W, names: &[&str]) -> std::io::Result<()> {
@@ -75,11 +72,11 @@ pub fn write_rows<W: Write>(out: &mut W, df: &DataFrame) -> PolarsResult<()> {
             DataType::Decimal(_, scale) => Cells::Decimal {
                 values: first_chunk(p.i128()?.downcast_iter())?,
                 scale: *scale as u32,
-                min_digits: if PLAIN_DECIMALS.contains(&s.name().as_str()) {
-                    0
-                } else {
-                    MIN_MONEY_DIGITS.min(*scale as u32)
-                },
+                // the charges spec says which decimals are counts (no forced cents); every
+                // other decimal column of every report is money
+                min_digits: charge_column(s.name())
+                    .map_or(money::CENT_DIGITS, |c| c.kind.min_fraction_digits())
+                    .min(*scale as u32),
             },
             DataType::UInt64 | DataType::UInt32 | DataType::UInt16 | DataType::UInt8 => {
                 Cells::Unsigned(first_chunk(p.u64()?.downcast_iter())?)

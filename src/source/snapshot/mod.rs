@@ -1,0 +1,274 @@
+//! Reads a snapshot folder in the contract's layout:
+//!
+//! ```text
+//! summaries.json
+//! invoices/page-0001.json …
+//! invoices/<invoice-id>/lineitems/<provider>-<type>/page-0001.json …
+//! invoices/<invoice-id>/export/manifest.json + <blob>.json.gz
+//! manifest.json
+//! ```
+//!
+//! This module only finds and parses the small files (invoice pages, summaries, export manifests)
+//! and lists the line item files; `normalise` parses those.
+
+mod manifest;
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+
+use crate::error::{Error, Result};
+use crate::model::api_date;
+use crate::model::feed::Feed;
+use crate::model::fnv::fnv1a;
+use crate::model::invoice::{Collection, ExportManifest, Invoice, InvoiceSummary, InvoiceType};
+use crate::model::json::read_json;
+use crate::model::period::Period;
+pub use manifest::{file_sha256, write_manifest};
+
+/// One line item file of an invoice.
+#[derive(Debug, Clone)]
+pub struct Part {
+    /// Which feed it belongs to (its parser and encoding too).
+    pub feed: Feed,
+    /// The file.
+    pub path: PathBuf,
+}
+
+/// An invoice of the snapshot with its line item files.
+#[derive(Debug, Clone)]
+pub struct SnapshotInvoice {
+    /// The header as the invoice pages have it.
+    pub header: Invoice,
+    /// `invoiceDate` as a UTC date.
+    pub date: Option<NaiveDate>,
+    /// `recurring` / `one_time`.
+    pub invoice_type: InvoiceType,
+    /// Line item files, in reading order (feed, then page or blob order).
+    pub parts: Vec<Part>,
+}
+
+/// A snapshot folder, opened.
+#[derive(Debug)]
+pub struct Snapshot {
+    /// The folder.
+    pub root: PathBuf,
+    /// Invoices (after `--period` filtering), sorted by id.
+    pub invoices: Vec<SnapshotInvoice>,
+    /// Account balances per currency, when `summaries.json` is there.
+    pub summaries: Vec<InvoiceSummary>,
+    /// `manifest.json`, when present.
+    pub manifest: Option<PathBuf>,
+    /// Ids (trimmed, upper-cased) of the snapshot's invoices left out by `--period`.
+    pub outside_period: BTreeSet<String>,
+}
+
+/// The folder name for an invoice id. Ids come from the network: anything but ASCII letters,
+/// digits, `-`, `_` and `.` is replaced, a leading `.` is escaped, and a changed id gets a short
+/// hash of the original so two ids never share a folder.
+pub fn invoice_folder_name(id: &str) -> String {
+    safe_file_name(id)
+}
+
+/// A safe single path component for a name that came from the network (invoice ids, blob names).
+pub fn safe_file_name(name: &str) -> String {
+    let mut out: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if out.starts_with('.') || out.is_empty() {
+        out.insert(0, '_');
+    }
+    if out != name {
+        out.push_str(&format!("-{:08x}", fnv1a(name.as_bytes()) as u32));
+    }
+    out
+}
+
+/// Sorted `page-*.json` files of a folder (hidden entries ignored).
+fn pages(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut v: Vec<PathBuf> = list_dir(dir)?
+        .into_iter()
+        .filter(|p| {
+            let n = file_name(p);
+            n.starts_with("page-") && n.ends_with(".json")
+        })
+        .collect();
+    v.sort();
+    Ok(v)
+}
+
+fn file_name(p: &Path) -> &str {
+    p.file_name().and_then(|n| n.to_str()).unwrap_or("")
+}
+
+/// Entries of a folder, hidden ones left out; a missing folder is empty.
+fn list_dir(dir: &Path) -> Result<Vec<PathBuf>> {
+    let rd = match fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::input_file(dir, format!("cannot list: {e}"))),
+    };
+    let mut out = Vec::new();
+    for entry in rd {
+        let entry = entry.map_err(|e| Error::input_file(dir, format!("cannot list: {e}")))?;
+        if !entry.file_name().to_string_lossy().starts_with('.') {
+            out.push(entry.path());
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+impl Snapshot {
+    /// Opens the snapshot at `root`: invoice pages, summaries, and the list of line item files of
+    /// each invoice whose date falls in one of `periods` (all invoices when empty).
+    pub fn open(root: &Path, periods: &[Period]) -> Result<Snapshot> {
+        if !root.is_dir() {
+            return Err(Error::input_file(
+                root,
+                "is not a snapshot folder (expected invoices/page-0001.json inside)",
+            ));
+        }
+        let invoice_pages = pages(&root.join("invoices"))?;
+        if invoice_pages.is_empty() {
+            return Err(Error::input_file(
+                &root.join("invoices"),
+                "holds no invoice pages (page-0001.json …)",
+            ));
+        }
+        let mut seen = BTreeSet::new();
+        let mut outside_period = BTreeSet::new();
+        let mut invoices = Vec::new();
+        for page in &invoice_pages {
+            let coll: Collection<Invoice> = read_json(page)?;
+            for header in coll.items {
+                if !seen.insert(header.id.clone()) {
+                    tracing::warn!(invoice = %header.id, page = %page.display(), "invoice listed twice; the first listing is used");
+                    continue;
+                }
+                let date = match header.invoice_date.as_deref().map(api_date).transpose() {
+                    Ok(d) => d.flatten(),
+                    Err(e) => {
+                        return Err(Error::input_file(
+                            page,
+                            format!("invoice {}: invoiceDate {e}", header.id),
+                        ));
+                    }
+                };
+                if !periods.is_empty()
+                    && !date.is_some_and(|d| periods.iter().any(|p| p.contains(d)))
+                {
+                    outside_period.insert(header.id.trim().to_uppercase());
+                    continue;
+                }
+                let invoice_type = InvoiceType::of(&header);
+                let folder = root.join("invoices").join(invoice_folder_name(&header.id));
+                let parts = invoice_parts(&folder, &header.id)?;
+                invoices.push(SnapshotInvoice {
+                    header,
+                    date,
+                    invoice_type,
+                    parts,
+                });
+            }
+        }
+        invoices.sort_by(|a, b| a.header.id.cmp(&b.header.id));
+        let summaries_path = root.join("summaries.json");
+        let summaries = if summaries_path.exists() {
+            read_json::<Collection<InvoiceSummary>>(&summaries_path)?.items
+        } else {
+            Vec::new()
+        };
+        let manifest = Some(root.join("manifest.json")).filter(|p| p.is_file());
+        if manifest.is_none() {
+            tracing::warn!(snapshot = %root.display(), "snapshot has no manifest.json; its inputs cannot be fingerprinted");
+        }
+        Ok(Snapshot {
+            root: root.to_path_buf(),
+            invoices,
+            summaries,
+            manifest,
+            outside_period,
+        })
+    }
+}
+
+/// Lists the line item files of one invoice folder.
+fn invoice_parts(folder: &Path, id: &str) -> Result<Vec<Part>> {
+    let mut parts = Vec::new();
+    for feed_dir in list_dir(&folder.join("lineitems"))? {
+        let name = file_name(&feed_dir);
+        let Some(feed) = Feed::from_folder(name) else {
+            tracing::warn!(folder = %feed_dir.display(), "unknown line item feed folder, skipped");
+            continue;
+        };
+        for path in pages(&feed_dir)? {
+            parts.push(Part { feed, path });
+        }
+    }
+    let manifest_path = folder.join("export").join("manifest.json");
+    if manifest_path.is_file() {
+        let manifest: ExportManifest = read_json(&manifest_path)?;
+        for blob in &manifest.blobs {
+            let path = folder.join("export").join(safe_file_name(&blob.name));
+            if !path.is_file() {
+                return Err(Error::input_file(
+                    &manifest_path,
+                    format!("lists blob {:?}, which is not in the snapshot", blob.name),
+                ));
+            }
+            parts.push(Part {
+                feed: Feed::Export,
+                path,
+            });
+        }
+        if let Some(p) = parts.iter().find(|p| p.feed.spec().also_in_export) {
+            return Err(Error::input_file(
+                folder,
+                format!(
+                    "invoice {id} has both v1 {} and a v2 export of the same lines; keep one of them",
+                    p.feed.spec().folder
+                ),
+            ));
+        }
+    }
+    parts.sort_by(|a, b| (a.feed, &a.path).cmp(&(b.feed, &b.path)));
+    Ok(parts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostile_ids_stay_one_safe_component() {
+        for id in [
+            "../x",
+            "..",
+            ".",
+            "",
+            "a/b",
+            "a\\b",
+            "/etc/passwd",
+            "G000\u{0}1",
+            "ünï",
+        ] {
+            let n = invoice_folder_name(id);
+            assert!(
+                !n.is_empty() && !n.starts_with('.') && !n.contains(['/', '\\', '\0']),
+                "{id:?} -> {n:?}"
+            );
+        }
+        assert_eq!(invoice_folder_name("G048211907"), "G048211907");
+        assert_ne!(invoice_folder_name("a/b"), invoice_folder_name("a_b"));
+    }
+}
