@@ -3,8 +3,9 @@
 //!
 //! Data flows source → normalise → reconcile → report:
 //! - [`source`] finds a snapshot's files ([`source::snapshot`]); every source ends in a snapshot;
-//! - [`normalise`] parses every line item kind into one charges DataFrame ([`model`] holds the
-//!   serde types, [`money`] the exact decimals);
+//! - [`normalise`] parses every line item kind into one charges DataFrame with the columns of
+//!   [`normalise::columns`] ([`model`] holds the serde types, the feed table and the small
+//!   helpers every stage shares, [`money`] the exact decimals);
 //! - [`ledger`] reads the partner's CSVs into accepted entries and rejected rows;
 //! - [`reconcile`] sums both sides per grain row, joins them and assigns statuses;
 //! - [`report`] writes the CSV/Parquet tables and summaries and publishes the run folder.

@@ -3,7 +3,7 @@
 //! ([`super::charges_schema`]) and the CSV digit rules ([`ColumnKind::min_fraction_digits`]) are
 //! all derived from it.
 //!
-//! Adding a column is one line in [`charge_columns!`] plus where its value comes from: for a
+//! Adding a column is one line in `charge_columns!` plus where its value comes from: for a
 //! [`Role::Line`] column, `row[col::<name>] = …` in the line item kinds that have it (`kinds.rs`;
 //! the others leave it empty); for a [`Role::Batch`] column, one line in `batch_values`.
 

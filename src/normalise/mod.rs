@@ -6,6 +6,8 @@
 //! token into scaled integers. Each task hands its rows on in batches of [`BATCH_ROWS`] through a
 //! small bounded channel, and the caller receives them in invoice / feed / file order, so the
 //! output is the same on every run and memory holds a few batches, not the whole snapshot.
+//!
+//! The columns are declared once in [`columns`]; `kinds` maps each line item kind onto them.
 
 pub mod columns;
 mod kinds;

@@ -9,7 +9,8 @@
 //! ```
 //!
 //! This module only finds and parses the small files (invoice pages, summaries, export manifests)
-//! and lists the line item files; `normalise` parses those.
+//! and lists the line item files; `normalise` parses those. Which feed folders exist is the
+//! feed table's ([`crate::model::feed`]); its `manifest` part writes `manifest.json`.
 
 mod manifest;
 
