@@ -275,26 +275,29 @@ fn entra_error(status: u16, body: &[u8], aud: Audience) -> Error {
 /// Reads the refresh token file (trimmed).
 pub fn read_refresh_token(path: &Path) -> Result<Secret> {
     let s = std::fs::read_to_string(path).map_err(|e| {
-        Error::Config(format!(
-            "cannot read the refresh token file {} ({e}); App+User calls need it (partner_center.refresh_token_file)",
-            path.display()
-        ))
+        Error::Config {
+            file: Some(path.to_path_buf()),
+            key: None,
+            message: format!(
+                "cannot read the refresh token file ({e}); App+User calls need it (partner_center.refresh_token_file)"
+            ),
+        }
     })?;
     let t = s.trim();
     if t.is_empty() {
-        return Err(Error::Config(format!(
-            "the refresh token file {} is empty",
-            path.display()
-        )));
+        return Err(Error::Config {
+            file: Some(path.to_path_buf()),
+            key: None,
+            message: "the refresh token file is empty".into(),
+        });
     }
     Ok(Secret::new(t))
 }
 
-/// Replaces the refresh token file atomically (temp file with mode 0600, fsync, rename), so a
-/// crash at any moment leaves either the old or the new token, never a torn file.
+/// Replaces the refresh token file atomically (temp file readable by its owner only, fsync,
+/// rename), so a crash at any moment leaves either the old or the new token, never a torn file.
 pub fn write_refresh_token(path: &Path, token: &str) -> Result<()> {
     use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -311,13 +314,11 @@ pub fn write_refresh_token(path: &Path, token: &str) -> Result<()> {
         path.file_name().and_then(|n| n.to_str()).unwrap_or("token"),
         std::process::id()
     ));
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)
-        .map_err(io)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut f = options.open(&tmp).map_err(io)?;
     f.write_all(token.as_bytes()).map_err(io)?;
     f.write_all(b"\n").map_err(io)?;
     f.sync_all().map_err(io)?;
@@ -329,7 +330,6 @@ pub fn write_refresh_token(path: &Path, token: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn refresh_token_rotation_is_atomic_and_private() {
@@ -338,8 +338,10 @@ mod tests {
         write_refresh_token(&p, "rt-1").unwrap();
         write_refresh_token(&p, "rt-2").unwrap();
         assert_eq!(read_refresh_token(&p).unwrap().expose(), "rt-2");
+        #[cfg(unix)]
         assert_eq!(
-            std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&p).unwrap().permissions())
+                & 0o777,
             0o600
         );
         let names: Vec<_> = std::fs::read_dir(p.parent().unwrap())

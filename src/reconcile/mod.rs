@@ -3,6 +3,8 @@
 //!
 //! Takes frames, returns frames: never touches files.
 
+pub mod config;
+
 use std::collections::BTreeMap;
 
 use polars::prelude::*;
