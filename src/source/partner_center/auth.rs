@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tokio::sync::Mutex;
 
+use super::retry::{Attempt, RetryPolicy, is_retryable, random_u64};
 use crate::config::Secret;
 use crate::error::{Error, Result};
 
@@ -54,17 +55,20 @@ struct Token {
 pub struct TokenCache {
     http: reqwest::Client,
     creds: Credentials,
+    /// The fetch's retry policy, for token requests too.
+    policy: RetryPolicy,
     tokens: Mutex<HashMap<Audience, Token>>,
     /// Token requests made (for the fetch statistics).
     pub issued: std::sync::atomic::AtomicU64,
 }
 
 impl TokenCache {
-    /// A cache that requests tokens with `http`.
-    pub fn new(http: reqwest::Client, creds: Credentials) -> TokenCache {
+    /// A cache that requests tokens with `http`, retrying under `policy`.
+    pub fn new(http: reqwest::Client, creds: Credentials, policy: RetryPolicy) -> TokenCache {
         TokenCache {
             http,
             creds,
+            policy,
             tokens: Mutex::new(HashMap::new()),
             issued: Default::default(),
         }
@@ -144,49 +148,48 @@ impl TokenCache {
                 ],
             ),
         };
-        let policy = super::retry::RetryPolicy::default();
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let sent = self.http.post(&url).form(&form).send().await;
-            let (status, body) = match sent {
-                Ok(resp) => {
-                    let status = resp.status().as_u16();
-                    match resp.bytes().await {
-                        Ok(b) => (status, b),
-                        Err(e) if attempt < policy.max_attempts => {
-                            tracing::debug!(error = %e, attempt, "token response cut off; retrying");
-                            tokio::time::sleep(policy.backoff(attempt, super::retry::random_u64()))
-                                .await;
-                            continue;
-                        }
-                        Err(e) => return Err(Error::Source(format!("token endpoint: {e}"))),
-                    }
-                }
-                Err(e) if attempt < policy.max_attempts => {
-                    tracing::debug!(error = %e.without_url(), attempt, "token request failed; retrying");
-                    tokio::time::sleep(policy.backoff(attempt, super::retry::random_u64())).await;
-                    continue;
-                }
+        let endpoint = &path_of(&url);
+        let (url, form) = (&url, &form);
+        let attempt = |attempt: u32| async move {
+            let wait = self.policy.backoff(attempt, random_u64());
+            let resp = match self.http.post(url).form(form).send().await {
+                Ok(resp) => resp,
                 Err(e) => {
-                    return Err(Error::Source(format!(
-                        "cannot reach the token endpoint {}: {}",
-                        path_of(&url),
-                        e.without_url()
-                    )));
+                    return Ok(Attempt::Retry {
+                        wait,
+                        why: format!(
+                            "cannot reach the token endpoint {endpoint}: {}",
+                            e.without_url()
+                        ),
+                    });
                 }
             };
-            if super::retry::is_retryable(status) && attempt < policy.max_attempts {
-                tokio::time::sleep(policy.backoff(attempt, super::retry::random_u64())).await;
-                continue;
+            let status = resp.status().as_u16();
+            let body = match resp.bytes().await {
+                Ok(body) => body,
+                Err(e) => {
+                    return Ok(Attempt::Retry {
+                        wait,
+                        why: format!("token endpoint: {e}"),
+                    });
+                }
+            };
+            if is_retryable(status) {
+                let why = entra_error(status, &body, aud).to_string();
+                return Ok(Attempt::Retry { wait, why });
             }
             if !(200..300).contains(&status) {
                 return Err(entra_error(status, &body, aud));
             }
-            self.issued
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            return self.accept(&body, aud);
-        }
+            Ok(Attempt::Done(body))
+        };
+        let body = self
+            .policy
+            .run(&format!("POST {endpoint}"), attempt, Error::Source)
+            .await?;
+        self.issued
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.accept(&body, aud)
     }
 
     /// Reads a token response; writes a rotated refresh token back before anything else.

@@ -237,6 +237,10 @@ pub fn fetch(cfg: &Config, opts: FetchOptions) -> Result<FetchOutcome> {
     };
     let (http, blob_http) =
         runtime.block_on(async { Ok::<_, Error>((build(true)?, build(false)?)) })?;
+    let policy = RetryPolicy {
+        max_attempts: pc.max_attempts,
+        ..RetryPolicy::default()
+    };
     let tokens = TokenCache::new(
         http.clone(),
         Credentials {
@@ -246,11 +250,8 @@ pub fn fetch(cfg: &Config, opts: FetchOptions) -> Result<FetchOutcome> {
             client_secret: secret,
             refresh_token_file: pc.refresh_token_file.clone(),
         },
+        policy,
     );
-    let policy = RetryPolicy {
-        max_attempts: pc.max_attempts,
-        ..RetryPolicy::default()
-    };
     let api = Api::new(http, blob_http, tokens, pc.max_concurrency as usize, policy);
     let writer = SnapshotWriter::new(&opts.dest)?;
     let started = chrono::Utc::now();
