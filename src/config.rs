@@ -126,6 +126,25 @@ macro_rules! choice {
 }
 pub(crate) use choice;
 
+/// Serde for a config value written as one string and checked by parsing it: serialised as its
+/// `as_str()`, deserialised through its `parse(&str) -> Result<Self, String>`.
+macro_rules! text_value {
+    ($t:ty) => {
+        impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = <String as serde::Deserialize>::deserialize(d)?;
+                <$t>::parse(&text).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+pub(crate) use text_value;
+
 /// The nearest of `candidates` to `word` when it is close enough to be a typo.
 pub fn did_you_mean<'a>(
     word: &str,

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use chrono::format::{Item, StrftimeItems};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
 use crate::config::Invalid;
 
@@ -32,6 +32,11 @@ impl Delimiter {
         })
     }
 
+    /// The delimiter as written.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
     /// The delimiter byte.
     pub fn byte(&self) -> u8 {
         self.byte
@@ -44,17 +49,7 @@ impl Default for Delimiter {
     }
 }
 
-impl Serialize for Delimiter {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.text)
-    }
-}
-
-impl<'de> Deserialize<'de> for Delimiter {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Delimiter::parse(&String::deserialize(d)?).map_err(serde::de::Error::custom)
-    }
-}
+crate::config::text_value!(Delimiter);
 
 /// The decimal separator of amounts and quantities (`ledger.decimal_separator`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,17 +130,7 @@ impl Default for DateFormat {
     }
 }
 
-impl Serialize for DateFormat {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.text)
-    }
-}
-
-impl<'de> Deserialize<'de> for DateFormat {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        DateFormat::parse(&String::deserialize(d)?).map_err(serde::de::Error::custom)
-    }
-}
+crate::config::text_value!(DateFormat);
 
 /// `[ledger]`.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -46,17 +46,7 @@ impl Default for Tolerance {
     }
 }
 
-impl Serialize for Tolerance {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.text)
-    }
-}
-
-impl<'de> Deserialize<'de> for Tolerance {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Tolerance::parse(&String::deserialize(d)?).map_err(serde::de::Error::custom)
-    }
-}
+crate::config::text_value!(Tolerance);
 
 /// The grain keys (`reconcile.grain`), in report order: known, none twice, `invoice_id` and
 /// `currency` always among them.
