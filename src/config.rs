@@ -1,56 +1,27 @@
-//! The TOML config: every key of the contract, defaults, `PCRECON_<SECTION>_<KEY>` environment
-//! overrides, validation that names the key, and path resolution.
+//! The TOML config: loading, `PCRECON_<SECTION>_<KEY>` environment overrides, unknown-key errors
+//! and path resolution. Each stage owns its section, typed and checked as it is deserialised:
+//! [`SourceConfig`] in [`crate::source`], [`PartnerCenterConfig`] in
+//! [`crate::source::partner_center`], [`LedgerConfig`] in [`crate::ledger`], [`ReconcileConfig`]
+//! in [`crate::reconcile`], [`ReportConfig`] in [`crate::report`]. [`Config::load`] returns a
+//! value that needs no further checking.
+//!
+//! The keys the config accepts and the type of each `PCRECON_*` override are read off the
+//! sections' defaults ([`schema`]), so they cannot drift from the structs.
 //!
 //! Relative paths resolve against the folder holding the config file, or against its parent when
 //! that folder is named `config` (so the shipped `config/*.toml` resolve against the project root).
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::ledger::{self, LedgerFormat};
-use crate::money::{self, Scaled};
-use crate::reconcile::{self, GrainKey, Rules};
-
-/// Every section and key the config accepts (`ledger.columns` takes the ledger's field names).
-const SCHEMA: &[(&str, &[&str])] = &[
-    ("source", &["kind", "dir", "snapshot_dir"]),
-    (
-        "partner_center",
-        &[
-            "api_base",
-            "graph_base",
-            "authority",
-            "tenant_id",
-            "client_id",
-            "client_secret_env",
-            "refresh_token_file",
-            "line_items",
-            "max_concurrency",
-            "page_size",
-            "max_attempts",
-            "request_timeout_secs",
-            "export_deadline_secs",
-            "statement_pdf",
-        ],
-    ),
-    (
-        "ledger",
-        &[
-            "paths",
-            "delimiter",
-            "decimal_separator",
-            "date_format",
-            "columns",
-        ],
-    ),
-    ("ledger.columns", &ledger::FIELDS),
-    ("reconcile", &["tolerance", "grain"]),
-    ("report", &["out_dir", "formats", "fail_on"]),
-];
+pub use crate::ledger::config::LedgerConfig;
+pub use crate::reconcile::config::ReconcileConfig;
+pub use crate::report::config::{FailOn, Format, Formats, ReportConfig};
+pub use crate::source::config::{SourceConfig, SourceKind};
+pub use crate::source::partner_center::config::{LineItems, PartnerCenterConfig};
 
 /// A secret value: its `Debug` and `Display` never show it.
 #[derive(Clone, PartialEq, Eq)]
@@ -79,156 +50,115 @@ impl fmt::Display for Secret {
     }
 }
 
-/// `[source]`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct SourceConfig {
-    /// `snapshot` or `partner_center`.
-    pub kind: String,
-    /// Snapshot folder read when `kind = "snapshot"`.
-    pub dir: PathBuf,
-    /// Where `run` keeps fetched snapshots (`kind = "partner_center"`).
-    pub snapshot_dir: PathBuf,
+/// A bad value found after a section was deserialised (a range, two keys that conflict): the
+/// key at fault and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    /// `section.key`.
+    pub key: &'static str,
+    /// What is wrong.
+    pub message: String,
 }
 
-impl Default for SourceConfig {
-    fn default() -> Self {
-        SourceConfig {
-            kind: "snapshot".into(),
-            dir: "sample-data/partner-center".into(),
-            snapshot_dir: "snapshots".into(),
+impl Invalid {
+    /// `key` is wrong because of `message`.
+    pub fn new(key: &'static str, message: impl Into<String>) -> Self {
+        Invalid {
+            key,
+            message: message.into(),
         }
     }
 }
 
-/// `[partner_center]`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct PartnerCenterConfig {
-    /// Partner Center REST base URL.
-    pub api_base: String,
-    /// Microsoft Graph base URL (v2 exports).
-    pub graph_base: String,
-    /// Entra authority.
-    pub authority: String,
-    /// Partner tenant.
-    pub tenant_id: String,
-    /// App (client) id.
-    pub client_id: String,
-    /// Name of the environment variable holding the client secret.
-    pub client_secret_env: String,
-    /// File holding the App+User refresh token (rewritten with the newest one).
-    pub refresh_token_file: PathBuf,
-    /// `auto`, `v1` or `v2`.
-    pub line_items: String,
-    /// Concurrent requests across the whole fetch.
-    pub max_concurrency: u32,
-    /// Line items per v1 page (the API's maximum is 2000).
-    pub page_size: u32,
-    /// Attempts per request before the fetch fails (exit 4).
-    pub max_attempts: u32,
-    /// Timeout of one HTTP request.
-    pub request_timeout_secs: u64,
-    /// How long a Graph export may take before the fetch gives up.
-    pub export_deadline_secs: u64,
-    /// Also download each invoice's statement PDF (App+User).
-    pub statement_pdf: bool,
-}
+/// A config value that is one of a few names (`source.kind`, `report.fail_on`, …). Its serde form
+/// is the name; [`choice!`] implements it.
+pub trait Choice: Copy + PartialEq + 'static {
+    /// Every value with its name in the config, in the order messages list them.
+    const CHOICES: &'static [(&'static str, Self)];
 
-impl Default for PartnerCenterConfig {
-    fn default() -> Self {
-        PartnerCenterConfig {
-            api_base: "https://api.partnercenter.microsoft.com".into(),
-            graph_base: "https://graph.microsoft.com/v1.0".into(),
-            authority: "https://login.microsoftonline.com".into(),
-            tenant_id: String::new(),
-            client_id: String::new(),
-            client_secret_env: "PCRECON_CLIENT_SECRET".into(),
-            refresh_token_file: "secrets/refresh-token".into(),
-            line_items: "auto".into(),
-            max_concurrency: 4,
-            page_size: 2000,
-            max_attempts: 6,
-            request_timeout_secs: 180,
-            export_deadline_secs: 3600,
-            statement_pdf: false,
+    /// The name in the config.
+    fn name(self) -> &'static str {
+        Self::CHOICES
+            .iter()
+            .find(|(_, v)| *v == self)
+            .map(|(n, _)| *n)
+            .expect("every value is in CHOICES")
+    }
+
+    /// The value named `text`; the error lists the names allowed, e.g.
+    /// `"ftp" is not "snapshot" or "partner_center"`.
+    fn parse(text: &str) -> std::result::Result<Self, String> {
+        if let Some((_, v)) = Self::CHOICES.iter().find(|(n, _)| *n == text) {
+            return Ok(*v);
         }
+        let names: Vec<String> = Self::CHOICES
+            .iter()
+            .map(|(n, _)| format!("{n:?}"))
+            .collect();
+        let allowed = match names.split_last() {
+            Some((last, [])) => last.clone(),
+            Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+            None => String::new(),
+        };
+        Err(format!("{text:?} is not {allowed}"))
     }
 }
 
-/// `[ledger]`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct LedgerConfig {
-    /// Files or globs.
-    pub paths: Vec<String>,
-    /// One character.
-    pub delimiter: String,
-    /// `.` or `,`.
-    pub decimal_separator: String,
-    /// chrono format.
-    pub date_format: String,
-    /// Contract field → column name in the file.
-    pub columns: BTreeMap<String, String>,
-}
-
-impl Default for LedgerConfig {
-    fn default() -> Self {
-        LedgerConfig {
-            paths: vec!["sample-data/ledger/*.csv".into()],
-            delimiter: ",".into(),
-            decimal_separator: ".".into(),
-            date_format: "%Y-%m-%d".into(),
-            columns: BTreeMap::new(),
+/// Implements [`Choice`] for an enum, with serde reading and writing the names:
+/// `choice!(FailOn { "difference" => FailOn::Difference, "never" => FailOn::Never });`
+macro_rules! choice {
+    ($t:ty { $($name:literal => $v:expr),+ $(,)? }) => {
+        impl $crate::config::Choice for $t {
+            const CHOICES: &'static [(&'static str, Self)] = &[$(($name, $v)),+];
         }
-    }
-}
-
-/// `[reconcile]`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ReconcileConfig {
-    /// Absolute tolerance per grain row (a decimal string).
-    pub tolerance: String,
-    /// Grain keys.
-    pub grain: Vec<String>,
-}
-
-impl Default for ReconcileConfig {
-    fn default() -> Self {
-        ReconcileConfig {
-            tolerance: "0.01".into(),
-            grain: reconcile::DEFAULT_GRAIN
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
+        impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str($crate::config::Choice::name(*self))
+            }
         }
-    }
-}
-
-/// `[report]`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ReportConfig {
-    /// Where run folders are written.
-    pub out_dir: PathBuf,
-    /// `csv` and/or `parquet`.
-    pub formats: Vec<String>,
-    /// `difference` or `never`.
-    pub fail_on: String,
-}
-
-impl Default for ReportConfig {
-    fn default() -> Self {
-        ReportConfig {
-            out_dir: "reports".into(),
-            formats: vec!["csv".into(), "parquet".into()],
-            fail_on: "difference".into(),
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = <String as serde::Deserialize>::deserialize(d)?;
+                <$t as $crate::config::Choice>::parse(&text).map_err(serde::de::Error::custom)
+            }
         }
-    }
+    };
+}
+pub(crate) use choice;
+
+/// Serde for a config value written as one string and checked by parsing it: serialised as its
+/// `as_str()`, deserialised through its `parse(&str) -> Result<Self, String>`.
+macro_rules! text_value {
+    ($t:ty) => {
+        impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = <String as serde::Deserialize>::deserialize(d)?;
+                <$t>::parse(&text).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+pub(crate) use text_value;
+
+/// The nearest of `candidates` to `word` when it is close enough to be a typo.
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::levenshtein(word, c), c))
+        .min()
+        .filter(|(d, _)| *d <= 3)
+        .map(|(_, c)| c)
 }
 
-/// The whole config, after overrides, path resolution and validation.
+/// The whole config, after overrides, path resolution and checks.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
@@ -250,13 +180,72 @@ pub struct Config {
     pub path: PathBuf,
 }
 
-/// Which report formats to write.
+/// The type of a config value, as its `PCRECON_*` override is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Formats {
-    /// Write `.csv`.
-    pub csv: bool,
-    /// Write `.parquet`.
-    pub parquet: bool,
+pub enum ValueKind {
+    /// Text (also paths, names and decimals written as strings).
+    Text,
+    /// A whole number.
+    Integer,
+    /// `true` or `false`.
+    Bool,
+    /// A list: a TOML array or comma-separated text.
+    List,
+}
+
+/// One table of the config (`ledger.columns` for the nested one) and its keys.
+#[derive(Debug, Clone)]
+pub struct SchemaTable {
+    /// `source`, …, `ledger.columns`.
+    pub name: String,
+    /// Its keys and their types.
+    pub keys: Vec<(String, ValueKind)>,
+}
+
+/// Every table and key the config accepts, read off [`Config::default`] serialised to TOML; a
+/// key holding a table (`ledger.columns`) gets its own entry with the ledger's field names.
+pub fn schema() -> Vec<SchemaTable> {
+    let defaults = toml::Table::try_from(Config::default()).expect("the defaults serialise");
+    let mut tables = Vec::new();
+    for (section, value) in defaults {
+        let toml::Value::Table(fields) = value else {
+            continue;
+        };
+        let mut keys = Vec::new();
+        for (key, v) in fields {
+            let kind = match v {
+                toml::Value::Integer(_) => ValueKind::Integer,
+                toml::Value::Boolean(_) => ValueKind::Bool,
+                toml::Value::Array(_) => ValueKind::List,
+                toml::Value::Table(_) => {
+                    let name = format!("{section}.{key}");
+                    tables.push(SchemaTable {
+                        keys: nested_keys(&name)
+                            .iter()
+                            .map(|k| ((*k).to_owned(), ValueKind::Text))
+                            .collect(),
+                        name,
+                    });
+                    ValueKind::Text
+                }
+                _ => ValueKind::Text,
+            };
+            keys.push((key, kind));
+        }
+        tables.push(SchemaTable {
+            name: section,
+            keys,
+        });
+    }
+    tables
+}
+
+/// The keys of a table-valued config key, which has no fields of its own to read them from.
+fn nested_keys(table: &str) -> Vec<&'static str> {
+    match table {
+        "ledger.columns" => crate::ledger::field_names().collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// The folder relative config paths resolve against.
@@ -271,25 +260,30 @@ pub fn base_dir_for(config_path: &Path) -> PathBuf {
 }
 
 impl Config {
-    /// Loads `path`, applies `PCRECON_*` overrides from `env`, resolves paths and validates.
+    /// Loads `path`, applies `PCRECON_*` overrides from `env`, checks every value and resolves
+    /// paths: what it returns needs no further checking.
     pub fn load(path: &Path, env: &[(String, String)]) -> Result<Config> {
+        let file_error = |message: String| Error::Config {
+            file: Some(path.to_path_buf()),
+            key: None,
+            message,
+        };
         let text = std::fs::read_to_string(path).map_err(|e| {
-            Error::Config(format!(
-                "cannot read the config file {}: {e}; pass --config FILE (the default is config/pcrecon.toml)",
-                path.display()
+            file_error(format!(
+                "cannot read the config file: {e}; pass --config FILE (the default is config/pcrecon.toml)"
             ))
         })?;
         let mut table: toml::Table = text
             .parse()
-            .map_err(|e| Error::Config(format!("{} is not valid TOML: {e}", path.display())))?;
-        check_keys(&table, path)?;
-        apply_env(&mut table, env)?;
-        let mut cfg: Config = Config::deserialize(toml::Value::Table(table))
-            .map_err(|e| Error::Config(format!("{}: {}", path.display(), e.to_string().trim())))?;
+            .map_err(|e| file_error(format!("not valid TOML: {e}")))?;
+        let schema = schema();
+        check_keys(&table, &schema, path)?;
+        apply_env(&mut table, env, &schema, path)?;
+        let mut cfg = deserialize(table, path)?;
         cfg.path = path.to_path_buf();
         cfg.base_dir = base_dir_for(path);
         cfg.resolve_paths();
-        cfg.validate()?;
+        cfg.check()?;
         Ok(cfg)
     }
 
@@ -307,74 +301,17 @@ impl Config {
         // ledger globs stay as written: the rejected-rows report shows paths as the patterns spell them
     }
 
-    fn validate(&self) -> Result<()> {
-        let bad = |key: &str, msg: String| {
-            Err(Error::Config(format!(
-                "{}: {key}: {msg}",
-                self.path.display()
-            )))
-        };
-        if !["snapshot", "partner_center"].contains(&self.source.kind.as_str()) {
-            return bad(
-                "source.kind",
-                format!(
-                    "{:?} is not \"snapshot\" or \"partner_center\"",
-                    self.source.kind
-                ),
-            );
+    /// The checks that span keys or need more than one value's type.
+    fn check(&self) -> Result<()> {
+        let checks = [
+            self.partner_center.check(),
+            self.ledger.check(),
+            // source, reconcile and report are fully checked by their types
+        ];
+        for c in checks {
+            c.map_err(|i| Error::config_key(&self.path, i.key, i.message))?;
         }
-        if !["auto", "v1", "v2"].contains(&self.partner_center.line_items.as_str()) {
-            return bad(
-                "partner_center.line_items",
-                format!(
-                    "{:?} is not \"auto\", \"v1\" or \"v2\"",
-                    self.partner_center.line_items
-                ),
-            );
-        }
-        for (key, v) in [
-            (
-                "partner_center.max_concurrency",
-                self.partner_center.max_concurrency as u64,
-            ),
-            (
-                "partner_center.max_attempts",
-                self.partner_center.max_attempts as u64,
-            ),
-            (
-                "partner_center.request_timeout_secs",
-                self.partner_center.request_timeout_secs,
-            ),
-        ] {
-            if v == 0 {
-                return bad(key, "must be at least 1".into());
-            }
-        }
-        if self.ledger.paths.is_empty() {
-            return bad("ledger.paths", "lists no ledger file".into());
-        }
-        if !(1..=2000).contains(&self.partner_center.page_size) {
-            return bad(
-                "partner_center.page_size",
-                format!(
-                    "{} is not between 1 and 2000",
-                    self.partner_center.page_size
-                ),
-            );
-        }
-        self.ledger_format()?;
-        self.rules()?;
-        self.formats()?;
-        if !["difference", "never"].contains(&self.report.fail_on.as_str()) {
-            return bad(
-                "report.fail_on",
-                format!(
-                    "{:?} is not \"difference\" or \"never\"",
-                    self.report.fail_on
-                ),
-            );
-        }
-        if self.source.kind == "partner_center" {
+        if self.source.kind == SourceKind::PartnerCenter {
             self.client_secret()?;
         }
         Ok(())
@@ -387,10 +324,11 @@ impl Config {
             ("partner_center.client_id", &self.partner_center.client_id),
         ] {
             if v.trim().is_empty() {
-                return Err(Error::Config(format!(
-                    "{}: {k} is empty; fetching from Partner Center needs it",
-                    self.path.display()
-                )));
+                return Err(Error::config_key(
+                    &self.path,
+                    k,
+                    "is empty; fetching from Partner Center needs it",
+                ));
             }
         }
         Ok(())
@@ -401,144 +339,10 @@ impl Config {
         let var = &self.partner_center.client_secret_env;
         match std::env::var(var) {
             Ok(v) if !v.is_empty() => Ok(Secret(v)),
-            _ => Err(Error::Config(format!(
+            _ => Err(Error::config(format!(
                 "the client secret is missing: set the environment variable {var} (named by partner_center.client_secret_env)"
             ))),
         }
-    }
-
-    /// `[ledger]` as the ledger reader wants it.
-    pub fn ledger_format(&self) -> Result<LedgerFormat> {
-        let bad = |key: &str, msg: String| {
-            Error::Config(format!("{}: {key}: {msg}", self.path.display()))
-        };
-        let d = &self.ledger.delimiter;
-        let delimiter = match d.as_bytes() {
-            [b] if d.is_ascii() && *b != b'"' && *b != b'\n' && *b != b'\r' => *b,
-            _ if d == "\\t" => b'\t',
-            _ => {
-                return Err(bad(
-                    "ledger.delimiter",
-                    format!("{d:?} is not one ASCII character"),
-                ));
-            }
-        };
-        let decimal_separator = match self.ledger.decimal_separator.as_str() {
-            "." => '.',
-            "," => ',',
-            other => {
-                return Err(bad(
-                    "ledger.decimal_separator",
-                    format!("{other:?} is not \".\" or \",\""),
-                ));
-            }
-        };
-        if decimal_separator == ',' && delimiter == b',' {
-            return Err(bad(
-                "ledger.delimiter",
-                "\",\" cannot be both the delimiter and the decimal separator".into(),
-            ));
-        }
-        let fmt = &self.ledger.date_format;
-        let probe = chrono::NaiveDate::from_ymd_opt(2025, 3, 9).expect("date");
-        let ok = chrono::format::StrftimeItems::new(fmt)
-            .all(|i| !matches!(i, chrono::format::Item::Error))
-            && chrono::NaiveDate::parse_from_str(&probe.format(fmt).to_string(), fmt) == Ok(probe);
-        if !ok {
-            return Err(bad(
-                "ledger.date_format",
-                format!(
-                    "{fmt:?} is not a chrono date format that round-trips a date (e.g. \"%Y-%m-%d\")"
-                ),
-            ));
-        }
-        let mut columns = BTreeMap::new();
-        for f in ledger::FIELDS {
-            columns.insert(
-                f.to_owned(),
-                self.ledger
-                    .columns
-                    .get(f)
-                    .cloned()
-                    .unwrap_or_else(|| f.to_owned()),
-            );
-        }
-        Ok(LedgerFormat {
-            delimiter,
-            decimal_separator,
-            date_format: fmt.clone(),
-            dates: ledger::DateParser::new(fmt),
-            columns,
-        })
-    }
-
-    /// Grain and tolerance.
-    pub fn rules(&self) -> Result<Rules> {
-        let bad = |key: &str, msg: String| {
-            Error::Config(format!("{}: {key}: {msg}", self.path.display()))
-        };
-        let t = self.reconcile.tolerance.trim();
-        let tolerance: Scaled = money::parse_decimal(t, money::MONEY_SCALE, false)
-            .ok()
-            .filter(|s| s.value >= 0)
-            .ok_or_else(|| {
-                bad(
-                    "reconcile.tolerance",
-                    format!("{t:?} is not a non-negative decimal such as \"0.01\""),
-                )
-            })?;
-        let mut grain: Vec<GrainKey> = Vec::new();
-        for name in &self.reconcile.grain {
-            let k = reconcile::grain_key(name.trim()).ok_or_else(|| {
-                let names: Vec<&str> = reconcile::GRAIN_KEYS.iter().map(|k| k.name).collect();
-                bad(
-                    "reconcile.grain",
-                    format!("{name:?} is not a grain key; use some of {names:?}"),
-                )
-            })?;
-            if grain.contains(&k) {
-                return Err(bad("reconcile.grain", format!("{name:?} is listed twice")));
-            }
-            grain.push(k);
-        }
-        for must in ["invoice_id", "currency"] {
-            if !grain.iter().any(|k| k.name == must) {
-                return Err(bad(
-                    "reconcile.grain",
-                    format!(
-                        "must include {must:?} (currencies are never added together; statuses need the invoice)"
-                    ),
-                ));
-            }
-        }
-        Ok(Rules { grain, tolerance })
-    }
-
-    /// `[report] formats`.
-    pub fn formats(&self) -> Result<Formats> {
-        let mut f = Formats {
-            csv: false,
-            parquet: false,
-        };
-        for x in &self.report.formats {
-            match x.as_str() {
-                "csv" => f.csv = true,
-                "parquet" => f.parquet = true,
-                other => {
-                    return Err(Error::Config(format!(
-                        "{}: report.formats: {other:?} is not \"csv\" or \"parquet\"",
-                        self.path.display()
-                    )));
-                }
-            }
-        }
-        if !f.csv && !f.parquet {
-            return Err(Error::Config(format!(
-                "{}: report.formats: lists no format",
-                self.path.display()
-            )));
-        }
-        Ok(f)
     }
 
     /// The effective config as TOML, secrets redacted (the secret itself never is in the config;
@@ -558,220 +362,354 @@ impl Config {
     }
 }
 
-/// Rejects unknown sections and keys, suggesting the nearest known one.
-fn check_keys(table: &toml::Table, path: &Path) -> Result<()> {
-    let known_sections: Vec<&str> = SCHEMA
-        .iter()
-        .map(|(s, _)| *s)
-        .filter(|s| !s.contains('.'))
-        .collect();
-    for (section, value) in table {
-        let Some((_, keys)) = SCHEMA.iter().find(|(s, _)| s == section) else {
-            return Err(unknown(path, section, &known_sections));
+/// Deserialises the checked-for-keys table. serde stops at the first bad value without saying
+/// where; when it fails, the keys are tried one at a time so the message names the culprit.
+fn deserialize(table: toml::Table, path: &Path) -> Result<Config> {
+    let whole = match Config::deserialize(toml::Value::Table(table.clone())) {
+        Ok(cfg) => return Ok(cfg),
+        Err(e) => e,
+    };
+    for (section, value) in &table {
+        let toml::Value::Table(fields) = value else {
+            continue;
         };
-        let toml::Value::Table(t) = value else {
-            return Err(Error::Config(format!(
-                "{}: [{section}] must be a table",
-                path.display()
-            )));
-        };
-        for (key, v) in t {
-            let full = format!("{section}.{key}");
-            if !keys.contains(&key.as_str()) {
-                let names: Vec<String> = keys.iter().map(|k| format!("{section}.{k}")).collect();
-                return Err(unknown(
+        for (key, v) in fields {
+            let one: toml::Table = [(
+                section.clone(),
+                toml::Value::Table([(key.clone(), v.clone())].into_iter().collect()),
+            )]
+            .into_iter()
+            .collect();
+            if let Err(e) = Config::deserialize(toml::Value::Table(one)) {
+                return Err(Error::config_key(
                     path,
-                    &full,
-                    &names.iter().map(String::as_str).collect::<Vec<_>>(),
+                    &format!("{section}.{key}"),
+                    e.message().trim(),
                 ));
             }
-            if let (Some((_, sub)), toml::Value::Table(st)) =
-                (SCHEMA.iter().find(|(s, _)| *s == full), v)
+        }
+    }
+    Err(Error::Config {
+        file: Some(path.to_path_buf()),
+        key: None,
+        message: whole.to_string().trim().to_owned(),
+    })
+}
+
+/// Rejects unknown sections and keys, suggesting the nearest known one.
+fn check_keys(table: &toml::Table, schema: &[SchemaTable], path: &Path) -> Result<()> {
+    let find = |name: &str| schema.iter().find(|t| t.name == name);
+    for (section, value) in table {
+        let Some(known) = find(section).filter(|_| !section.contains('.')) else {
+            let sections = schema
+                .iter()
+                .map(|t| t.name.as_str())
+                .filter(|s| !s.contains('.'));
+            return Err(unknown(path, section, sections));
+        };
+        let toml::Value::Table(fields) = value else {
+            return Err(Error::Config {
+                file: Some(path.to_path_buf()),
+                key: None,
+                message: format!("[{section}] must be a table"),
+            });
+        };
+        check_table(fields, known, path)?;
+        for (key, v) in fields {
+            if let (Some(nested), toml::Value::Table(entries)) =
+                (find(&format!("{section}.{key}")), v)
             {
-                for k in st.keys() {
-                    if !sub.contains(&k.as_str()) {
-                        let names: Vec<String> =
-                            sub.iter().map(|x| format!("{full}.{x}")).collect();
-                        return Err(unknown(
-                            path,
-                            &format!("{full}.{k}"),
-                            &names.iter().map(String::as_str).collect::<Vec<_>>(),
-                        ));
-                    }
-                }
+                check_table(entries, nested, path)?;
             }
         }
     }
     Ok(())
 }
 
-fn unknown(path: &Path, key: &str, candidates: &[&str]) -> Error {
-    let best = candidates
-        .iter()
-        .map(|c| (strsim::levenshtein(key, c), *c))
-        .min()
-        .filter(|(d, _)| *d <= 3)
-        .map(|(_, c)| format!("; did you mean {c}?"))
+/// Rejects the keys of `fields` that `known` does not list.
+fn check_table(fields: &toml::Table, known: &SchemaTable, path: &Path) -> Result<()> {
+    for key in fields.keys() {
+        if !known.keys.iter().any(|(k, _)| k == key) {
+            let names: Vec<String> = known
+                .keys
+                .iter()
+                .map(|(k, _)| format!("{}.{k}", known.name))
+                .collect();
+            return Err(unknown(
+                path,
+                &format!("{}.{key}", known.name),
+                names.iter().map(String::as_str),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn unknown<'a>(path: &Path, key: &str, candidates: impl IntoIterator<Item = &'a str>) -> Error {
+    let hint = did_you_mean(key, candidates)
+        .map(|c| format!("; did you mean {c}?"))
         .unwrap_or_default();
-    Error::Config(format!("{}: unknown key {key}{best}", path.display()))
+    Error::Config {
+        file: Some(path.to_path_buf()),
+        key: None,
+        message: format!("unknown key {key}{hint}"),
+    }
 }
 
 /// Applies `PCRECON_<SECTION>_<KEY>` overrides (`PCRECON_LEDGER_COLUMNS_<FIELD>` for columns).
-fn apply_env(table: &mut toml::Table, env: &[(String, String)]) -> Result<()> {
-    for (section, keys) in SCHEMA {
-        for key in *keys {
-            let var = format!("PCRECON_{}_{}", section.replace('.', "_"), key).to_uppercase();
+fn apply_env(
+    table: &mut toml::Table,
+    env: &[(String, String)],
+    schema: &[SchemaTable],
+    path: &Path,
+) -> Result<()> {
+    for section in schema {
+        for (key, kind) in &section.keys {
+            let var = format!("PCRECON_{}_{}", section.name.replace('.', "_"), key).to_uppercase();
             let Some((_, raw)) = env.iter().find(|(k, _)| *k == var) else {
                 continue;
             };
-            let value = env_value(section, key, raw)
-                .map_err(|e| Error::Config(format!("environment variable {var}: {e}")))?;
+            let full = format!("{}.{key}", section.name);
+            let value = env_value(*kind, raw).map_err(|e| {
+                Error::config_key(path, &full, format!("environment variable {var}: {e}"))
+            })?;
             let mut t = &mut *table;
-            for part in section.split('.') {
+            for part in section.name.split('.') {
                 t = t
                     .entry(part.to_owned())
                     .or_insert_with(|| toml::Value::Table(Default::default()))
                     .as_table_mut()
-                    .ok_or_else(|| Error::Config(format!("[{section}] must be a table")))?;
+                    .ok_or_else(|| Error::Config {
+                        file: Some(path.to_path_buf()),
+                        key: None,
+                        message: format!("[{}] must be a table", section.name),
+                    })?;
             }
-            t.insert((*key).to_owned(), value);
+            t.insert(key.clone(), value);
         }
     }
     Ok(())
 }
 
 /// An override's value: lists as TOML arrays or comma-separated, numbers as integers.
-fn env_value(section: &str, key: &str, raw: &str) -> std::result::Result<toml::Value, String> {
-    let list = matches!(
-        (section, key),
-        ("ledger", "paths") | ("report", "formats") | ("reconcile", "grain")
-    );
-    if list {
-        if raw.trim_start().starts_with('[') {
+fn env_value(kind: ValueKind, raw: &str) -> std::result::Result<toml::Value, String> {
+    match kind {
+        ValueKind::List if raw.trim_start().starts_with('[') => {
             let t: toml::Table = format!("v = {raw}")
                 .parse()
                 .map_err(|e| format!("not a TOML array: {e}"))?;
-            return Ok(t["v"].clone());
+            Ok(t["v"].clone())
         }
-        return Ok(toml::Value::Array(
+        ValueKind::List => Ok(toml::Value::Array(
             raw.split(',')
                 .map(|s| toml::Value::String(s.trim().to_owned()))
                 .collect(),
-        ));
-    }
-    if matches!(
-        key,
-        "max_concurrency"
-            | "page_size"
-            | "max_attempts"
-            | "request_timeout_secs"
-            | "export_deadline_secs"
-    ) {
-        return raw
+        )),
+        ValueKind::Integer => raw
             .trim()
             .parse::<i64>()
             .map(toml::Value::Integer)
-            .map_err(|_| format!("{raw:?} is not a whole number"));
-    }
-    if key == "statement_pdf" {
-        return raw
+            .map_err(|_| format!("{raw:?} is not a whole number")),
+        ValueKind::Bool => raw
             .trim()
             .parse::<bool>()
             .map(toml::Value::Boolean)
-            .map_err(|_| format!("{raw:?} is not true or false"));
+            .map_err(|_| format!("{raw:?} is not true or false")),
+        ValueKind::Text => Ok(toml::Value::String(raw.to_owned())),
     }
+}
 
-    Ok(toml::Value::String(raw.to_owned()))
+/// Loads `toml` as `config/pcrecon.toml` of a temporary project with `env` as the environment
+/// (for the config tests of every stage).
+#[cfg(test)]
+pub(crate) fn load_for_test(toml: &str, env: &[(&str, &str)]) -> Result<Config> {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg_dir = dir.path().join("config");
+    std::fs::create_dir(&cfg_dir).unwrap();
+    let p = cfg_dir.join("pcrecon.toml");
+    std::fs::write(&p, toml).unwrap();
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    Config::load(&p, &env)
+}
+
+/// The message of a config that must fail to load, after checking that it fails with exit 2
+/// naming `key`.
+#[cfg(test)]
+pub(crate) fn config_error(toml: &str, key: &str) -> String {
+    let e = load_for_test(toml, &[]).expect_err(toml);
+    assert_eq!(e.exit_code(), 2, "{e}");
+    let text = e.to_string();
+    assert!(text.contains(key), "{toml}: {text} should name {key}");
+    text
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn load(toml: &str, env: &[(&str, &str)]) -> Result<Config> {
-        let dir = tempfile::tempdir().unwrap();
-        let cfg_dir = dir.path().join("config");
-        std::fs::create_dir(&cfg_dir).unwrap();
-        let p = cfg_dir.join("pcrecon.toml");
-        std::fs::write(&p, toml).unwrap();
-        let env: Vec<(String, String)> = env
-            .iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect();
-        Config::load(&p, &env)
-    }
-
     #[test]
     fn defaults_and_path_resolution_against_the_project_root() {
-        let c = load("", &[]).unwrap();
-        assert_eq!(c.source.kind, "snapshot");
+        let c = load_for_test("", &[]).unwrap();
+        assert_eq!(c.source.kind, SourceKind::Snapshot);
         assert!(c.source.dir.ends_with("sample-data/partner-center"));
         assert!(
             !c.source.dir.to_string_lossy().contains("/config/"),
             "{:?}",
             c.source.dir
         );
-        assert_eq!(c.rules().unwrap().tolerance.value, 10i128.pow(16));
+        assert_eq!(c.reconcile.rules().tolerance.value, 10i128.pow(16));
     }
 
     #[test]
     fn unknown_keys_name_the_key_and_suggest() {
-        let e = load("[reconcile]\ntolerence = \"0.01\"\n", &[])
-            .unwrap_err()
-            .to_string();
+        let e = config_error(
+            "[reconcile]\ntolerence = \"0.01\"\n",
+            "unknown key reconcile.tolerence",
+        );
+        assert!(e.contains("did you mean reconcile.tolerance?"), "{e}");
+        let e = config_error("[reprot]\n", "unknown key reprot");
+        assert!(e.contains("did you mean report?"), "{e}");
+        let e = config_error(
+            "[ledger.columns]\nammount = \"Belopp\"\n",
+            "ledger.columns.ammount",
+        );
+        assert!(e.contains("did you mean ledger.columns.amount?"), "{e}");
+        let e = config_error("[partner_center]\nmax_concurency = 2\n", "unknown key");
         assert!(
-            e.contains("reconcile.tolerence") && e.contains("did you mean reconcile.tolerance"),
+            e.contains("did you mean partner_center.max_concurrency?"),
             "{e}"
         );
-        let e = load("[reprot]\n", &[]).unwrap_err().to_string();
-        assert!(e.contains("did you mean report"), "{e}");
-        let e = load("[ledger.columns]\nammount = \"Belopp\"\n", &[])
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("ledger.columns.ammount"), "{e}");
+        config_error("[source]\nkind = \"snapshot\"\n[source.x]\n", "source.x");
     }
 
     #[test]
-    fn bad_values_name_the_key() {
-        for (toml, key) in [
-            ("[reconcile]\ntolerance = \"-1\"", "reconcile.tolerance"),
-            ("[reconcile]\ngrain = [\"customer_id\"]", "reconcile.grain"),
-            ("[ledger]\ndelimiter = \";;\"", "ledger.delimiter"),
-            (
-                "[ledger]\ndecimal_separator = \"'\"",
-                "ledger.decimal_separator",
-            ),
-            ("[ledger]\ndate_format = \"%Q\"", "ledger.date_format"),
-            ("[report]\nformats = [\"xlsx\"]", "report.formats"),
-            ("[source]\nkind = \"ftp\"", "source.kind"),
+    fn the_schema_comes_from_the_types() {
+        let s = schema();
+        let keys = |t: &str| -> Vec<(String, ValueKind)> {
+            s.iter().find(|x| x.name == t).expect(t).keys.clone()
+        };
+        let names: Vec<&str> = s.iter().map(|t| t.name.as_str()).collect();
+        for t in [
+            "source",
+            "partner_center",
+            "ledger",
+            "ledger.columns",
+            "reconcile",
+            "report",
         ] {
-            let e = load(toml, &[]).unwrap_err();
-            assert_eq!(e.exit_code(), 2);
-            assert!(e.to_string().contains(key), "{toml}: {e}");
+            assert!(names.contains(&t), "{names:?}");
         }
-        let e = load("[reconcile]\ntolerance = 0.01", &[])
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("tolerance"), "{e}");
+        assert!(keys("partner_center").contains(&("page_size".into(), ValueKind::Integer)));
+        assert!(keys("partner_center").contains(&("statement_pdf".into(), ValueKind::Bool)));
+        assert!(keys("reconcile").contains(&("grain".into(), ValueKind::List)));
+        assert!(keys("reconcile").contains(&("tolerance".into(), ValueKind::Text)));
+        assert!(keys("report").contains(&("formats".into(), ValueKind::List)));
+        assert_eq!(keys("ledger.columns").len(), crate::ledger::FIELDS.len());
     }
 
     #[test]
-    fn environment_overrides() {
-        let c = load(
+    fn environment_overrides_by_type() {
+        let c = load_for_test(
             "[report]\nout_dir = \"a\"\n",
             &[
                 ("PCRECON_REPORT_OUT_DIR", "/tmp/x"),
                 ("PCRECON_LEDGER_PATHS", "a.csv, b.csv"),
+                ("PCRECON_REPORT_FORMATS", "[\"parquet\"]"),
                 ("PCRECON_PARTNER_CENTER_MAX_CONCURRENCY", "8"),
+                ("PCRECON_PARTNER_CENTER_STATEMENT_PDF", "true"),
                 ("PCRECON_LEDGER_COLUMNS_AMOUNT", "Belopp"),
+                ("PCRECON_RECONCILE_TOLERANCE", "0.5"),
                 ("PCRECON_CLIENT_SECRET", "not-a-config-key"),
             ],
         )
         .unwrap();
         assert_eq!(c.report.out_dir, PathBuf::from("/tmp/x"));
         assert_eq!(c.ledger.paths, vec!["a.csv", "b.csv"]);
+        assert_eq!(
+            c.report.formats,
+            Formats {
+                csv: false,
+                parquet: true
+            }
+        );
         assert_eq!(c.partner_center.max_concurrency, 8);
-        assert_eq!(c.ledger_format().unwrap().columns["amount"], "Belopp");
+        assert!(c.partner_center.statement_pdf);
+        assert_eq!(c.ledger.column("amount"), "Belopp");
+        assert_eq!(c.ledger.column("currency"), "currency");
+        assert_eq!(c.reconcile.tolerance.as_str(), "0.5");
+    }
+
+    #[test]
+    fn bad_environment_overrides_name_the_variable_and_the_key() {
+        for (var, value, key) in [
+            (
+                "PCRECON_PARTNER_CENTER_MAX_ATTEMPTS",
+                "many",
+                "partner_center.max_attempts",
+            ),
+            (
+                "PCRECON_PARTNER_CENTER_STATEMENT_PDF",
+                "yes",
+                "partner_center.statement_pdf",
+            ),
+            ("PCRECON_REPORT_FORMATS", "[csv", "report.formats"),
+            ("PCRECON_REPORT_FAIL_ON", "always", "report.fail_on"),
+        ] {
+            let e = load_for_test("", &[(var, value)]).unwrap_err();
+            assert_eq!(e.exit_code(), 2);
+            let e = e.to_string();
+            assert!(e.contains(key), "{var}: {e}");
+            if key != "report.fail_on" {
+                assert!(e.contains(var), "{var}: {e}");
+            }
+        }
+    }
+
+    #[test]
+    fn wrong_value_types_name_the_key() {
+        let e = config_error("[reconcile]\ntolerance = 0.01", "reconcile.tolerance");
+        assert!(e.contains("expected a string"), "{e}");
+        let e = config_error(
+            "[partner_center]\nmax_concurrency = \"four\"",
+            "partner_center.max_concurrency",
+        );
+        assert!(e.contains("expected u32"), "{e}");
+        config_error("[ledger]\npaths = \"a.csv\"", "ledger.paths");
+    }
+
+    #[test]
+    fn check_config_prints_the_typed_values_as_written() {
+        let c = load_for_test(
+            "[ledger]\ndelimiter = \"\\\\t\"\ndecimal_separator = \",\"\n[reconcile]\ntolerance = \"0.010\"\n[report]\nfail_on = \"never\"\n",
+            &[],
+        )
+        .unwrap();
+        let t = c.to_redacted_toml();
+        for line in [
+            "kind = \"snapshot\"",
+            "line_items = \"auto\"",
+            "delimiter = '\\t'",
+            "decimal_separator = \",\"",
+            "date_format = \"%Y-%m-%d\"",
+            "tolerance = \"0.010\"",
+            "fail_on = \"never\"",
+            "\"parquet\",",
+        ] {
+            assert!(t.contains(line), "{line}: {t}");
+        }
+    }
+
+    #[test]
+    fn choices_list_the_allowed_names() {
+        assert_eq!(
+            LineItems::parse("v3").unwrap_err(),
+            r#""v3" is not "auto", "v1" or "v2""#
+        );
+        assert_eq!(FailOn::parse("never"), Ok(FailOn::Never));
+        assert_eq!(SourceKind::PartnerCenter.name(), "partner_center");
     }
 
     #[test]

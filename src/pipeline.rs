@@ -5,14 +5,15 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use polars::prelude::DataFrame;
 
-use crate::config::Config;
-use crate::error::Result;
-use crate::ledger;
+use crate::config::{Config, FailOn, Formats};
+use crate::error::{Error, Result};
+use crate::ledger::{self, Ledger, LedgerFile};
 use crate::model::period::Period;
 use crate::normalise;
 use crate::progress::Progress;
-use crate::reconcile;
+use crate::reconcile::{self, Outcome, Rules};
 use crate::report::summary::{InputFile, RunSummary};
 use crate::report::{self, publish};
 use crate::source::snapshot::{self, Snapshot};
@@ -36,19 +37,19 @@ pub struct RunOptions<'a> {
     pub progress: Progress,
 }
 
+/// Stage durations for summary.json, in the order the stages ran.
+type Timings = Vec<(&'static str, Duration)>;
+
 /// Reconciles one snapshot and publishes the reports; returns the exit status (0 or 1).
 pub fn reconcile_snapshot(cfg: &Config, opts: RunOptions<'_>) -> Result<i32> {
-    let rules = cfg.rules()?;
-    let formats = cfg.formats()?;
-    let ledger_format = cfg.ledger_format()?;
-    let mut timings: Vec<(&'static str, Duration)> = Vec::new();
+    let mut timings = Timings::new();
     // fail fast on ledger paths before the expensive snapshot parse
     let ledger_files = ledger::resolve(&cfg.ledger.paths, &cfg.base_dir)?;
-
     opts.progress.stage("reading the snapshot");
     let t = Instant::now();
     let snap = Snapshot::open(&opts.snapshot, &opts.periods)?;
     record(&mut timings, "read", t.elapsed());
+
     let run_id = opts
         .run_id
         .clone()
@@ -56,22 +57,80 @@ pub fn reconcile_snapshot(cfg: &Config, opts: RunOptions<'_>) -> Result<i32> {
     // a run that fails leaves nothing: the staging folder is removed unless published
     let staging = publish::Staging::new(&opts.out_dir, &run_id)?;
     let dir = staging.path();
+    let rules = cfg.reconcile.rules();
 
     opts.progress
         .stage("normalising line items, reading the ledger");
-    // the charges stream from the parse tasks into their reports and the Partner Center side
-    // of the reconciliation, batch by batch; the ledger is read on its own thread meanwhile
+    let streamed = stream(cfg, &snap, &ledger_files, &rules, dir, &mut timings)?;
+    opts.progress.stage("reconciling");
+    let reconciled = reconcile(&snap, streamed, &mut timings)?;
+    let exit_status = match cfg.report.fail_on {
+        FailOn::Difference if reconciled.outcome.has_differences() => 1,
+        _ => 0,
+    };
+
+    opts.progress.stage("writing reports");
+    let t = Instant::now();
+    write_tables(dir, &reconciled, cfg.report.formats)?;
+    let inputs = inputs(&snap, &reconciled.ledger)?;
+    record(&mut timings, "write", t.elapsed());
+    let summary = RunSummary {
+        run_id: &run_id,
+        command: opts.command,
+        started: opts.started,
+        finished: Utc::now(),
+        exit_status,
+        tolerance: cfg.reconcile.tolerance.as_str(),
+        rules: &rules,
+        snapshot: display(&opts.snapshot),
+        inputs: &inputs,
+        outcome: &reconciled.outcome,
+        rejected_by_reason: &reconciled.ledger.rejected_by_reason,
+        invoice_summaries: &snap.summaries,
+        counts: counts(&snap, &reconciled),
+        timings,
+    };
+    write_summary(dir, &summary)?;
+
+    let folder = staging.publish(&run_id)?;
+    opts.progress.finish();
+    tracing::info!(run_id = %run_id, reports = %folder.display(), exit_status, "run complete");
+    log_totals(&reconciled.outcome);
+    Ok(exit_status)
+}
+
+/// What streaming the snapshot and reading the ledger produced.
+struct Streamed {
+    /// Rows written to `charges` and `usage_line_items`.
+    charge_rows: usize,
+    usage_rows: usize,
+    /// The Partner Center side of the reconciliation, summed per grain row.
+    sums: reconcile::ChargeSums,
+    ledger: Ledger,
+}
+
+/// Streams the charges from the parse tasks into their reports and the Partner Center side of
+/// the reconciliation, batch by batch, while the ledger is read on its own thread.
+fn stream(
+    cfg: &Config,
+    snap: &Snapshot,
+    ledger_files: &[LedgerFile],
+    rules: &Rules,
+    dir: &Path,
+    timings: &mut Timings,
+) -> Result<Streamed> {
+    let formats = cfg.report.formats;
     let schema = normalise::charges_schema();
     let mut charges_out = report::TableWriter::create(dir, "charges", &schema, formats)?;
     let mut usage_out = report::TableWriter::create(dir, "usage_line_items", &schema, formats)?;
-    let mut sums = reconcile::ChargeSums::new(&rules);
+    let mut sums = reconcile::ChargeSums::new(rules);
     let (streamed, ledger, normalise_time, ledger_time) = std::thread::scope(|scope| {
         let ledger_job = scope.spawn(|| {
             let t = Instant::now();
-            (ledger::load(&ledger_files, &ledger_format), t.elapsed())
+            (ledger::load(ledger_files, &cfg.ledger), t.elapsed())
         });
         let t = Instant::now();
-        let streamed = normalise::stream(&snap, |batch| {
+        let streamed = normalise::stream(snap, |batch| {
             if batch.billing {
                 let (written, summed) = rayon::join(
                     || charges_out.write(&batch.frame),
@@ -88,42 +147,61 @@ pub fn reconcile_snapshot(cfg: &Config, opts: RunOptions<'_>) -> Result<i32> {
         (streamed, ledger, normalise_time, ledger_time)
     });
     let ((charge_rows, usage_rows), ledger) = (streamed?, ledger?);
+    record(timings, "normalise", normalise_time);
+    record(timings, "ledger", ledger_time);
+    Ok(Streamed {
+        charge_rows,
+        usage_rows,
+        sums,
+        ledger,
+    })
+}
+
+/// The reconciliation and what the reports need beside it.
+struct Reconciled {
+    outcome: Outcome,
+    ledger: Ledger,
+    /// Rows written to `charges` and `usage_line_items`.
+    charge_rows: usize,
+    usage_rows: usize,
+    /// Accepted ledger rows left out because their invoice is outside `--period`.
+    outside_period: usize,
+}
+
+/// Joins both sides per grain row (ledger entries of invoices outside `--period` left out) and
+/// ties every invoice to its lines.
+fn reconcile(snap: &Snapshot, s: Streamed, timings: &mut Timings) -> Result<Reconciled> {
     let invoices = normalise::invoices_frame(&snap.invoices)?;
     let (in_scope, outside_period) =
-        ledger::without_invoices(&ledger.accepted, &snap.outside_period)?;
-    record(&mut timings, "normalise", normalise_time);
-    record(&mut timings, "ledger", ledger_time);
-    opts.progress.stage("reconciling");
+        ledger::without_invoices(&s.ledger.accepted, &snap.outside_period)?;
     let t = Instant::now();
-    let outcome = sums.finish(&in_scope, &invoices)?;
-    record(&mut timings, "reconcile", t.elapsed());
+    let outcome = s.sums.finish(&in_scope, &invoices)?;
+    record(timings, "reconcile", t.elapsed());
+    Ok(Reconciled {
+        outcome,
+        ledger: s.ledger,
+        charge_rows: s.charge_rows,
+        usage_rows: s.usage_rows,
+        outside_period,
+    })
+}
 
-    let exit_status = if outcome.has_differences() && cfg.report.fail_on == "difference" {
-        1
-    } else {
-        0
-    };
-    opts.progress.stage("writing reports");
-    let t = Instant::now();
-    let (rec, checks, rejected) = (
-        &outcome.reconciliation,
-        &outcome.invoice_checks,
-        ledger.rejected,
-    );
-    // the remaining reports are independent: write them in parallel
-    let results: Vec<Result<()>> = {
-        use rayon::prelude::*;
-        let jobs: [(&str, &polars::prelude::DataFrame); 3] = [
-            ("reconciliation", rec),
-            ("invoice_checks", checks),
-            ("rejected_ledger_rows", &rejected),
-        ];
-        jobs.par_iter()
-            .map(|(name, df)| report::write_table(dir, name, df, formats))
-            .collect()
-    };
-    results.into_iter().collect::<Result<Vec<()>>>()?;
+/// Writes the remaining report tables; they are independent, so in parallel.
+fn write_tables(dir: &Path, r: &Reconciled, formats: Formats) -> Result<()> {
+    use rayon::prelude::*;
+    let jobs: [(&str, &DataFrame); 3] = [
+        ("reconciliation", &r.outcome.reconciliation),
+        ("invoice_checks", &r.outcome.invoice_checks),
+        ("rejected_ledger_rows", &r.ledger.rejected),
+    ];
+    jobs.par_iter()
+        .map(|(name, df)| report::write_table(dir, name, df, formats))
+        .collect::<Result<Vec<()>>>()?;
+    Ok(())
+}
 
+/// The input files and their fingerprints: the snapshot's manifest, then every ledger file.
+fn inputs(snap: &Snapshot, ledger: &Ledger) -> Result<Vec<InputFile>> {
     let mut inputs = Vec::new();
     if let Some(m) = &snap.manifest {
         inputs.push(InputFile {
@@ -139,40 +217,33 @@ pub fn reconcile_snapshot(cfg: &Config, opts: RunOptions<'_>) -> Result<i32> {
             sha256: f.sha256.clone(),
         });
     }
-    record(&mut timings, "write", t.elapsed());
-    let ledger_rows: usize = ledger.files.iter().map(|f| f.rows).sum();
-    let summary = RunSummary {
-        run_id: &run_id,
-        command: opts.command,
-        started: opts.started,
-        finished: Utc::now(),
-        exit_status,
-        tolerance: cfg.reconcile.tolerance.trim(),
-        rules: &rules,
-        snapshot: display(&opts.snapshot),
-        inputs: &inputs,
-        outcome: &outcome,
-        rejected_by_reason: &ledger.rejected_by_reason,
-        invoice_summaries: &snap.summaries,
-        counts: vec![
-            ("invoices", snap.invoices.len()),
-            ("charges", charge_rows),
-            ("usage_line_items", usage_rows),
-            ("ledger_rows", ledger_rows),
-            ("ledger_accepted", ledger.accepted.height()),
-            ("ledger_outside_period", outside_period),
-            ("ledger_rejected", rejected.height()),
-            ("grain_rows", rec.height()),
-            ("invoice_checks", checks.height()),
-        ],
-        timings,
-    };
+    Ok(inputs)
+}
+
+/// The summary's row counts.
+fn counts(snap: &Snapshot, r: &Reconciled) -> Vec<(&'static str, usize)> {
+    vec![
+        ("invoices", snap.invoices.len()),
+        ("charges", r.charge_rows),
+        ("usage_line_items", r.usage_rows),
+        ("ledger_rows", r.ledger.files.iter().map(|f| f.rows).sum()),
+        ("ledger_accepted", r.ledger.accepted.height()),
+        ("ledger_outside_period", r.outside_period),
+        ("ledger_rejected", r.ledger.rejected.height()),
+        ("grain_rows", r.outcome.reconciliation.height()),
+        ("invoice_checks", r.outcome.invoice_checks.height()),
+    ]
+}
+
+/// Writes `summary.json` and `summary.md`.
+fn write_summary(dir: &Path, summary: &RunSummary<'_>) -> Result<()> {
     let json = serde_json::to_string_pretty(&summary.to_json()).expect("summary json") + "\n";
     write(&dir.join("summary.json"), json.as_bytes())?;
-    write(&dir.join("summary.md"), summary.to_markdown()?.as_bytes())?;
-    let folder = staging.publish(&run_id)?;
-    opts.progress.finish();
-    tracing::info!(run_id = %run_id, reports = %folder.display(), exit_status, "run complete");
+    write(&dir.join("summary.md"), summary.to_markdown()?.as_bytes())
+}
+
+/// Logs the grain rows per currency and status.
+fn log_totals(outcome: &Outcome) {
     let mut per_currency: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
     for ((cur, st), t) in &outcome.totals {
         per_currency
@@ -183,11 +254,10 @@ pub fn reconcile_snapshot(cfg: &Config, opts: RunOptions<'_>) -> Result<i32> {
     for (cur, counts) in per_currency {
         tracing::info!(currency = %cur, "grain rows: {}", counts.join(", "));
     }
-    Ok(exit_status)
 }
 
 /// Keeps a stage's duration for summary.json (and says it at debug level).
-fn record(timings: &mut Vec<(&'static str, Duration)>, stage: &'static str, took: Duration) {
+fn record(timings: &mut Timings, stage: &'static str, took: Duration) {
     tracing::debug!(stage, ms = took.as_millis() as u64, "stage done");
     timings.push((stage, took));
 }
@@ -197,6 +267,5 @@ fn display(p: &Path) -> String {
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<()> {
-    std::fs::write(path, bytes)
-        .map_err(|e| crate::error::Error::Input(format!("cannot write {}: {e}", path.display())))
+    std::fs::write(path, bytes).map_err(|e| Error::output("cannot write", path, e))
 }

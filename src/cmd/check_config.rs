@@ -6,6 +6,7 @@
 use clap::Args;
 
 use super::Global;
+use crate::config::SourceKind;
 use crate::error::Result;
 
 /// Arguments of `check-config` (only the global options).
@@ -16,7 +17,7 @@ pub struct CheckConfigArgs {}
 pub fn execute(g: &Global, _a: &CheckConfigArgs) -> Result<i32> {
     let cfg = g.load_config()?;
     super::print_stdout(&cfg.to_redacted_toml());
-    if cfg.source.kind == "partner_center"
+    if cfg.source.kind == SourceKind::PartnerCenter
         && let Err(e) = cfg.require_api_identity()
     {
         tracing::warn!("{e}");

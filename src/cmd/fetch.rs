@@ -8,6 +8,7 @@
 use clap::Args;
 
 use super::Global;
+use crate::config::SourceKind;
 use crate::error::{Error, Result};
 use crate::report::publish;
 use crate::source::partner_center;
@@ -20,8 +21,8 @@ pub struct FetchArgs {}
 pub fn execute(g: &Global, _a: &FetchArgs) -> Result<i32> {
     let started = chrono::Utc::now();
     let cfg = g.load_config()?;
-    if cfg.source.kind == "snapshot" {
-        return Err(Error::Config(format!(
+    if cfg.source.kind == SourceKind::Snapshot {
+        return Err(Error::config(format!(
             "source.kind = snapshot: nothing to fetch ({} reads the snapshot at {}); set source.kind = \"partner_center\" to fetch",
             cfg.path.display(),
             cfg.source.dir.display()

@@ -7,6 +7,7 @@
 use clap::Args;
 
 use super::Global;
+use crate::config::SourceKind;
 use crate::error::Result;
 use crate::pipeline::{self, RunOptions};
 use crate::report::publish;
@@ -21,13 +22,14 @@ pub fn execute(g: &Global, _a: &RunArgs) -> Result<i32> {
     let started = chrono::Utc::now();
     let cfg = g.load_config()?;
     let out_dir = g.out_dir(&cfg);
-    let (snapshot, run_id) = if cfg.source.kind == "snapshot" {
-        (cfg.source.dir.clone(), None)
-    } else {
-        let run_id = publish::run_id(started, &[&out_dir, &cfg.source.snapshot_dir]);
-        let dest = cfg.source.snapshot_dir.join(&run_id);
-        let fetched = partner_center::fetch(&cfg, g.fetch_options(dest))?;
-        (fetched.snapshot, Some(run_id))
+    let (snapshot, run_id) = match cfg.source.kind {
+        SourceKind::Snapshot => (cfg.source.dir.clone(), None),
+        SourceKind::PartnerCenter => {
+            let run_id = publish::run_id(started, &[&out_dir, &cfg.source.snapshot_dir]);
+            let dest = cfg.source.snapshot_dir.join(&run_id);
+            let fetched = partner_center::fetch(&cfg, g.fetch_options(dest))?;
+            (fetched.snapshot, Some(run_id))
+        }
     };
     pipeline::reconcile_snapshot(
         &cfg,

@@ -2,6 +2,7 @@
 //! all into a staging folder that [`publish`] renames into place. The only module that writes
 //! report files.
 
+pub mod config;
 pub mod publish;
 pub mod summary;
 pub mod table_csv;
@@ -12,8 +13,8 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
-use crate::config::Formats;
 use crate::error::{Error, Result};
+use config::Formats;
 
 /// Rows per Parquet row group (DuckDB writes 122,880): readers can skip groups, and a streamed
 /// table holds at most one group's rows in memory before they are encoded.
@@ -44,7 +45,7 @@ struct ParquetTable {
 }
 
 fn write_error(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::Input(format!("cannot write report {}: {e}", path.display()))
+    Error::output("cannot write report", path, e)
 }
 
 impl ParquetTable {

@@ -34,12 +34,8 @@ pub struct Staging {
 impl Staging {
     /// Creates `<out_dir>/.pcrecon-staging-<run-id>-<pid>/` (and `out_dir` itself if needed).
     pub fn new(out_dir: &Path, run_id: &str) -> Result<Staging> {
-        let io = |e: std::io::Error| {
-            Error::Input(format!(
-                "cannot create the report folder in {}: {e}",
-                out_dir.display()
-            ))
-        };
+        let io =
+            |e: std::io::Error| Error::output("cannot create the report folder in", out_dir, e);
         fs::create_dir_all(out_dir).map_err(io)?;
         let path = out_dir.join(format!(".pcrecon-staging-{run_id}-{}", std::process::id()));
         fs::create_dir(&path).map_err(io)?;
@@ -59,22 +55,19 @@ impl Staging {
     pub fn publish(mut self, run_id: &str) -> Result<PathBuf> {
         let target = self.out_dir.join(run_id);
         if target.symlink_metadata().is_ok() {
-            return Err(Error::Input(format!(
-                "report folder {} appeared during the run; not overwriting it",
-                target.display()
-            )));
+            return Err(Error::output(
+                "will not overwrite the report folder",
+                &target,
+                "it appeared during the run",
+            ));
         }
-        fs::rename(&self.path, &target).map_err(|e| {
-            Error::Input(format!(
-                "cannot move the reports into {}: {e}",
-                target.display()
-            ))
-        })?;
+        fs::rename(&self.path, &target)
+            .map_err(|e| Error::output("cannot move the reports into", &target, e))?;
         self.published = true;
         let tmp_link = self.out_dir.join(format!(".latest-{}", std::process::id()));
         let _ = fs::remove_file(&tmp_link);
         let link = || -> std::io::Result<()> {
-            std::os::unix::fs::symlink(run_id, &tmp_link)?;
+            symlink(run_id, &tmp_link)?;
             fs::rename(&tmp_link, self.out_dir.join("latest"))
         };
         if let Err(e) = link() {
@@ -83,6 +76,24 @@ impl Staging {
         }
         Ok(target)
     }
+}
+
+/// A relative symbolic link `link` → `target`.
+#[cfg(unix)]
+fn symlink(target: &str, link: &Path) -> std::io::Result<()> {
+    std::os::unix::fs::symlink(target, link)
+}
+
+/// A relative symbolic link `link` → `target` (a folder).
+#[cfg(windows)]
+fn symlink(target: &str, link: &Path) -> std::io::Result<()> {
+    std::os::windows::fs::symlink_dir(target, link)
+}
+
+/// No symbolic links here: `latest` is not kept (a warning says so).
+#[cfg(not(any(unix, windows)))]
+fn symlink(_target: &str, _link: &Path) -> std::io::Result<()> {
+    Err(std::io::ErrorKind::Unsupported.into())
 }
 
 impl Drop for Staging {

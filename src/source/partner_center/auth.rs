@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tokio::sync::Mutex;
 
+use super::retry::{Attempt, RetryPolicy, is_retryable, random_u64};
 use crate::config::Secret;
 use crate::error::{Error, Result};
 
@@ -54,17 +55,20 @@ struct Token {
 pub struct TokenCache {
     http: reqwest::Client,
     creds: Credentials,
+    /// The fetch's retry policy, for token requests too.
+    policy: RetryPolicy,
     tokens: Mutex<HashMap<Audience, Token>>,
     /// Token requests made (for the fetch statistics).
     pub issued: std::sync::atomic::AtomicU64,
 }
 
 impl TokenCache {
-    /// A cache that requests tokens with `http`.
-    pub fn new(http: reqwest::Client, creds: Credentials) -> TokenCache {
+    /// A cache that requests tokens with `http`, retrying under `policy`.
+    pub fn new(http: reqwest::Client, creds: Credentials, policy: RetryPolicy) -> TokenCache {
         TokenCache {
             http,
             creds,
+            policy,
             tokens: Mutex::new(HashMap::new()),
             issued: Default::default(),
         }
@@ -144,49 +148,48 @@ impl TokenCache {
                 ],
             ),
         };
-        let policy = super::retry::RetryPolicy::default();
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let sent = self.http.post(&url).form(&form).send().await;
-            let (status, body) = match sent {
-                Ok(resp) => {
-                    let status = resp.status().as_u16();
-                    match resp.bytes().await {
-                        Ok(b) => (status, b),
-                        Err(e) if attempt < policy.max_attempts => {
-                            tracing::debug!(error = %e, attempt, "token response cut off; retrying");
-                            tokio::time::sleep(policy.backoff(attempt, super::retry::random_u64()))
-                                .await;
-                            continue;
-                        }
-                        Err(e) => return Err(Error::Source(format!("token endpoint: {e}"))),
-                    }
-                }
-                Err(e) if attempt < policy.max_attempts => {
-                    tracing::debug!(error = %e.without_url(), attempt, "token request failed; retrying");
-                    tokio::time::sleep(policy.backoff(attempt, super::retry::random_u64())).await;
-                    continue;
-                }
+        let endpoint = &path_of(&url);
+        let (url, form) = (&url, &form);
+        let attempt = |attempt: u32| async move {
+            let wait = self.policy.backoff(attempt, random_u64());
+            let resp = match self.http.post(url).form(form).send().await {
+                Ok(resp) => resp,
                 Err(e) => {
-                    return Err(Error::Source(format!(
-                        "cannot reach the token endpoint {}: {}",
-                        path_of(&url),
-                        e.without_url()
-                    )));
+                    return Ok(Attempt::Retry {
+                        wait,
+                        why: format!(
+                            "cannot reach the token endpoint {endpoint}: {}",
+                            e.without_url()
+                        ),
+                    });
                 }
             };
-            if super::retry::is_retryable(status) && attempt < policy.max_attempts {
-                tokio::time::sleep(policy.backoff(attempt, super::retry::random_u64())).await;
-                continue;
+            let status = resp.status().as_u16();
+            let body = match resp.bytes().await {
+                Ok(body) => body,
+                Err(e) => {
+                    return Ok(Attempt::Retry {
+                        wait,
+                        why: format!("token endpoint: {e}"),
+                    });
+                }
+            };
+            if is_retryable(status) {
+                let why = entra_error(status, &body, aud).to_string();
+                return Ok(Attempt::Retry { wait, why });
             }
             if !(200..300).contains(&status) {
                 return Err(entra_error(status, &body, aud));
             }
-            self.issued
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            return self.accept(&body, aud);
-        }
+            Ok(Attempt::Done(body))
+        };
+        let body = self
+            .policy
+            .run(&format!("POST {endpoint}"), attempt, Error::Source)
+            .await?;
+        self.issued
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.accept(&body, aud)
     }
 
     /// Reads a token response; writes a rotated refresh token back before anything else.
@@ -275,26 +278,29 @@ fn entra_error(status: u16, body: &[u8], aud: Audience) -> Error {
 /// Reads the refresh token file (trimmed).
 pub fn read_refresh_token(path: &Path) -> Result<Secret> {
     let s = std::fs::read_to_string(path).map_err(|e| {
-        Error::Config(format!(
-            "cannot read the refresh token file {} ({e}); App+User calls need it (partner_center.refresh_token_file)",
-            path.display()
-        ))
+        Error::Config {
+            file: Some(path.to_path_buf()),
+            key: None,
+            message: format!(
+                "cannot read the refresh token file ({e}); App+User calls need it (partner_center.refresh_token_file)"
+            ),
+        }
     })?;
     let t = s.trim();
     if t.is_empty() {
-        return Err(Error::Config(format!(
-            "the refresh token file {} is empty",
-            path.display()
-        )));
+        return Err(Error::Config {
+            file: Some(path.to_path_buf()),
+            key: None,
+            message: "the refresh token file is empty".into(),
+        });
     }
     Ok(Secret::new(t))
 }
 
-/// Replaces the refresh token file atomically (temp file with mode 0600, fsync, rename), so a
-/// crash at any moment leaves either the old or the new token, never a torn file.
+/// Replaces the refresh token file atomically (temp file readable by its owner only, fsync,
+/// rename), so a crash at any moment leaves either the old or the new token, never a torn file.
 pub fn write_refresh_token(path: &Path, token: &str) -> Result<()> {
     use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -311,13 +317,11 @@ pub fn write_refresh_token(path: &Path, token: &str) -> Result<()> {
         path.file_name().and_then(|n| n.to_str()).unwrap_or("token"),
         std::process::id()
     ));
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)
-        .map_err(io)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut f = options.open(&tmp).map_err(io)?;
     f.write_all(token.as_bytes()).map_err(io)?;
     f.write_all(b"\n").map_err(io)?;
     f.sync_all().map_err(io)?;
@@ -329,7 +333,6 @@ pub fn write_refresh_token(path: &Path, token: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn refresh_token_rotation_is_atomic_and_private() {
@@ -338,8 +341,10 @@ mod tests {
         write_refresh_token(&p, "rt-1").unwrap();
         write_refresh_token(&p, "rt-2").unwrap();
         assert_eq!(read_refresh_token(&p).unwrap().expose(), "rt-2");
+        #[cfg(unix)]
         assert_eq!(
-            std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&p).unwrap().permissions())
+                & 0o777,
             0o600
         );
         let names: Vec<_> = std::fs::read_dir(p.parent().unwrap())

@@ -14,7 +14,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::sync::Semaphore;
 
 use super::auth::{Audience, TokenCache, path_of};
-use super::retry::{RetryPolicy, is_retryable, parse_retry_after, random_u64};
+use super::retry::{Attempt, RetryPolicy, is_retryable, parse_retry_after, random_u64};
 use crate::error::{Error, Result};
 
 /// Counters for the fetch summary.
@@ -100,12 +100,6 @@ pub struct Api {
     pub stats: HttpStats,
 }
 
-/// What one attempt ended in.
-enum Attempt<T> {
-    Done(T),
-    Retry { wait: Duration, why: String },
-}
-
 impl Api {
     /// A client allowing `max_concurrency` requests in flight.
     pub fn new(
@@ -182,127 +176,136 @@ impl Api {
         .await
     }
 
+    /// Sends `call` under the retry policy; `on_success` reads a 2xx response (and may ask for a
+    /// retry when the body is cut off).
     async fn with_retries<T, F, Fut>(&self, call: &Call, on_success: F) -> Result<T>
     where
         F: Fn(reqwest::Response) -> Fut,
         Fut: std::future::Future<Output = Result<Attempt<T>>>,
     {
         let where_ = format!("{} {}", call.method, path_of(call.url.as_str()));
-        let mut refreshed_once = false;
-        let mut last = String::new();
-        for attempt in 1..=self.policy.max_attempts {
+        // a 401 is retried once, with a new token
+        let refreshed_once = std::sync::atomic::AtomicBool::new(false);
+        let give_up = |last: String| {
+            Error::Source(format!(
+                "{where_}: failed after {} attempts; last: {last}. The API may be unavailable or throttling: try again later or lower max_concurrency",
+                self.policy.max_attempts
+            ))
+        };
+        // the permit is held for one attempt only: other requests proceed while this one waits
+        let (where_, refreshed_once, on_success) = (&where_, &refreshed_once, &on_success);
+        let attempt = |attempt: u32| async move {
             let request_id = uuid::Uuid::new_v4().to_string();
-            let outcome: Attempt<T> = {
-                let _permit = self.permits.acquire().await.expect("semaphore open");
-                let token = match call.audience {
-                    Some(aud) => Some(self.tokens.bearer(aud).await?),
-                    None => None,
-                };
-                // SAS downloads (no audience) use the client that keeps bytes as stored
-                let client = if call.audience.is_some() {
-                    &self.http
-                } else {
-                    &self.raw_http
-                };
-                let mut rb = client
-                    .request(call.method.clone(), call.url.clone())
-                    .header("MS-RequestId", &request_id)
-                    .header("MS-CorrelationId", &self.correlation_id)
-                    .header("Accept", "application/json");
-                if let Some(t) = &token {
-                    let mut v =
-                        HeaderValue::from_str(&format!("Bearer {}", t.expose())).map_err(|_| {
-                            Error::Source("the access token is not a valid header value".into())
-                        })?;
-                    v.set_sensitive(true);
-                    rb = rb.header(reqwest::header::AUTHORIZATION, v);
+            let _permit = self.permits.acquire().await.expect("semaphore open");
+            let token = match call.audience {
+                Some(aud) => Some(self.tokens.bearer(aud).await?),
+                None => None,
+            };
+            let resp = match self
+                .request(call, where_, &request_id, token.as_ref())?
+                .send()
+                .await
+            {
+                Ok(resp) => resp,
+                Err(e) => {
+                    self.stats.network_errors.fetch_add(1, Ordering::Relaxed);
+                    return Ok(Attempt::Retry {
+                        wait: self.policy.backoff(attempt, random_u64()),
+                        why: format!("{} (MS-RequestId {request_id})", e.without_url()),
+                    });
                 }
-                for (k, v) in &call.headers {
-                    let mut hv = HeaderValue::from_str(v)
-                        .map_err(|_| Error::Source(format!("{where_}: header {k} is not valid")))?;
-                    hv.set_sensitive(true);
-                    rb = rb.header(*k, hv);
-                }
-                if let Some(j) = &call.json {
-                    rb = rb.json(j);
-                }
-                self.stats.requests.fetch_add(1, Ordering::Relaxed);
-                match rb.send().await {
-                    Err(e) => {
+            };
+            let status = resp.status().as_u16();
+            let ids = format!(
+                "MS-RequestId {}, MS-CorrelationId {}",
+                header(&resp, "MS-RequestId").unwrap_or(request_id.clone()),
+                self.correlation_id
+            );
+            if let Some(len) = resp.content_length() {
+                self.stats.bytes.fetch_add(len, Ordering::Relaxed);
+            }
+            Ok(if resp.status().is_success() {
+                match on_success(resp).await? {
+                    Attempt::Done(v) => Attempt::Done(v),
+                    Attempt::Retry { why, .. } => {
                         self.stats.network_errors.fetch_add(1, Ordering::Relaxed);
                         Attempt::Retry {
                             wait: self.policy.backoff(attempt, random_u64()),
-                            why: format!("{} (MS-RequestId {request_id})", e.without_url()),
-                        }
-                    }
-                    Ok(resp) => {
-                        let status = resp.status().as_u16();
-                        let ids = format!(
-                            "MS-RequestId {}, MS-CorrelationId {}",
-                            header(&resp, "MS-RequestId").unwrap_or(request_id.clone()),
-                            self.correlation_id
-                        );
-                        if let Some(len) = resp.content_length() {
-                            self.stats.bytes.fetch_add(len, Ordering::Relaxed);
-                        }
-                        if resp.status().is_success() {
-                            match on_success(resp).await? {
-                                Attempt::Done(v) => return Ok(v),
-                                Attempt::Retry { why, .. } => {
-                                    self.stats.network_errors.fetch_add(1, Ordering::Relaxed);
-                                    Attempt::Retry {
-                                        wait: self.policy.backoff(attempt, random_u64()),
-                                        why: format!("{why} ({ids})"),
-                                    }
-                                }
-                            }
-                        } else if status == 401 && !refreshed_once {
-                            if let (Some(aud), Some(t)) = (call.audience, &token) {
-                                self.tokens.invalidate(aud, t).await;
-                            }
-                            refreshed_once = true;
-                            self.stats.unauthorized.fetch_add(1, Ordering::Relaxed);
-                            Attempt::Retry {
-                                wait: Duration::ZERO,
-                                why: format!("HTTP 401 ({ids})"),
-                            }
-                        } else if status == 429 {
-                            self.stats.throttled.fetch_add(1, Ordering::Relaxed);
-                            let ra = header(&resp, "Retry-After")
-                                .and_then(|v| parse_retry_after(&v, chrono::Utc::now()));
-                            Attempt::Retry {
-                                wait: self.policy.after_throttle(ra, attempt, random_u64()),
-                                why: format!("HTTP 429 ({ids})"),
-                            }
-                        } else if is_retryable(status) {
-                            self.stats.server_errors.fetch_add(1, Ordering::Relaxed);
-                            Attempt::Retry {
-                                wait: self.policy.backoff(attempt, random_u64()),
-                                why: format!("HTTP {status} ({ids})"),
-                            }
-                        } else {
-                            let body = resp.bytes().await.unwrap_or_default();
-                            return Err(Error::Source(format!(
-                                "{where_}: HTTP {status}{} ({ids})",
-                                api_fault(&body)
-                            )));
+                            why: format!("{why} ({ids})"),
                         }
                     }
                 }
-            };
-            // the permit is released while waiting, so other requests proceed
-            if let Attempt::Retry { wait, why } = outcome {
-                tracing::debug!(request = %where_, attempt, wait_ms = wait.as_millis() as u64, reason = %why, "retrying");
-                last = why;
-                if attempt < self.policy.max_attempts {
-                    tokio::time::sleep(wait).await;
+            } else if status == 401 && !refreshed_once.swap(true, Ordering::Relaxed) {
+                if let (Some(aud), Some(t)) = (call.audience, &token) {
+                    self.tokens.invalidate(aud, t).await;
                 }
-            }
+                self.stats.unauthorized.fetch_add(1, Ordering::Relaxed);
+                Attempt::Retry {
+                    wait: Duration::ZERO,
+                    why: format!("HTTP 401 ({ids})"),
+                }
+            } else if status == 429 {
+                self.stats.throttled.fetch_add(1, Ordering::Relaxed);
+                let ra = header(&resp, "Retry-After")
+                    .and_then(|v| parse_retry_after(&v, chrono::Utc::now()));
+                Attempt::Retry {
+                    wait: self.policy.after_throttle(ra, attempt, random_u64()),
+                    why: format!("HTTP 429 ({ids})"),
+                }
+            } else if is_retryable(status) {
+                self.stats.server_errors.fetch_add(1, Ordering::Relaxed);
+                Attempt::Retry {
+                    wait: self.policy.backoff(attempt, random_u64()),
+                    why: format!("HTTP {status} ({ids})"),
+                }
+            } else {
+                let body = resp.bytes().await.unwrap_or_default();
+                return Err(Error::Source(format!(
+                    "{where_}: HTTP {status}{} ({ids})",
+                    api_fault(&body)
+                )));
+            })
+        };
+        self.policy.run(where_, attempt, give_up).await
+    }
+
+    /// One attempt's request: the tracing headers, the bearer token, the call's own headers and
+    /// body. SAS downloads (no audience) use the client that keeps bytes as stored.
+    fn request(
+        &self,
+        call: &Call,
+        where_: &str,
+        request_id: &str,
+        token: Option<&crate::config::Secret>,
+    ) -> Result<reqwest::RequestBuilder> {
+        let client = if call.audience.is_some() {
+            &self.http
+        } else {
+            &self.raw_http
+        };
+        let mut rb = client
+            .request(call.method.clone(), call.url.clone())
+            .header("MS-RequestId", request_id)
+            .header("MS-CorrelationId", &self.correlation_id)
+            .header("Accept", "application/json");
+        if let Some(t) = token {
+            let mut v = HeaderValue::from_str(&format!("Bearer {}", t.expose())).map_err(|_| {
+                Error::Source("the access token is not a valid header value".into())
+            })?;
+            v.set_sensitive(true);
+            rb = rb.header(reqwest::header::AUTHORIZATION, v);
         }
-        Err(Error::Source(format!(
-            "{where_}: failed after {} attempts; last: {last}. The API may be unavailable or throttling: try again later or lower max_concurrency",
-            self.policy.max_attempts
-        )))
+        for (k, v) in &call.headers {
+            let mut hv = HeaderValue::from_str(v)
+                .map_err(|_| Error::Source(format!("{where_}: header {k} is not valid")))?;
+            hv.set_sensitive(true);
+            rb = rb.header(*k, hv);
+        }
+        if let Some(j) = &call.json {
+            rb = rb.json(j);
+        }
+        self.stats.requests.fetch_add(1, Ordering::Relaxed);
+        Ok(rb)
     }
 }
 

@@ -4,6 +4,7 @@
 //! fetch reads that snapshot through the same code as an offline run.
 
 pub mod auth;
+pub mod config;
 pub mod http;
 pub mod retry;
 pub mod writer;
@@ -30,9 +31,6 @@ use http::{Api, Call};
 use retry::RetryPolicy;
 use writer::SnapshotWriter;
 
-/// New-commerce invoices from this month on come from the v2 export (`line_items = "auto"`).
-const V2_FROM: (i32, u32, u32) = (2024, 2, 1);
-
 /// Where and how to fetch.
 #[derive(Debug)]
 pub struct FetchOptions {
@@ -57,17 +55,6 @@ pub struct FetchOutcome {
     pub stats: Value,
 }
 
-/// Whether an invoice's new-commerce lines come from the v2 export (`line_items` = `auto|v1|v2`).
-pub fn use_v2_export(mode: &str, invoice_date: Option<NaiveDate>) -> bool {
-    match mode {
-        "v1" => false,
-        "v2" => true,
-        _ => invoice_date.is_some_and(|d| {
-            d >= NaiveDate::from_ymd_opt(V2_FROM.0, V2_FROM.1, V2_FROM.2).expect("date")
-        }),
-    }
-}
-
 /// The feeds an invoice lists (`invoiceDetails`), in a fixed order, without repeats.
 fn feeds_of(inv: &Invoice) -> Vec<Feed> {
     let mut feeds: Vec<Feed> = inv
@@ -88,9 +75,9 @@ fn feeds_of(inv: &Invoice) -> Vec<Feed> {
 /// `base` + path segments (each percent-encoded: ids come from the network) + query.
 pub fn api_url(base: &str, segments: &[&str], query: &[(&str, String)]) -> Result<Url> {
     let mut url =
-        Url::parse(base).map_err(|e| Error::Config(format!("{base:?} is not a URL: {e}")))?;
+        Url::parse(base).map_err(|e| Error::config(format!("{base:?} is not a URL: {e}")))?;
     url.path_segments_mut()
-        .map_err(|_| Error::Config(format!("{base:?} cannot be a base URL")))?
+        .map_err(|_| Error::config(format!("{base:?} cannot be a base URL")))?
         .pop_if_empty()
         .extend(segments);
     if !query.is_empty() {
@@ -231,7 +218,7 @@ pub fn fetch(cfg: &Config, opts: FetchOptions) -> Result<FetchOutcome> {
         .build()
         .map_err(|e| Error::Internal(format!("tokio runtime: {e}")))?;
     let ua = format!("pcrecon/{}", env!("CARGO_PKG_VERSION"));
-    let timeout = Duration::from_secs(pc.request_timeout_secs.max(1));
+    let timeout = Duration::from_secs(pc.request_timeout_secs);
     let build = |gzip: bool| {
         let b = reqwest::Client::builder()
             .user_agent(ua.clone())
@@ -243,6 +230,10 @@ pub fn fetch(cfg: &Config, opts: FetchOptions) -> Result<FetchOutcome> {
     };
     let (http, blob_http) =
         runtime.block_on(async { Ok::<_, Error>((build(true)?, build(false)?)) })?;
+    let policy = RetryPolicy {
+        max_attempts: pc.max_attempts,
+        ..RetryPolicy::default()
+    };
     let tokens = TokenCache::new(
         http.clone(),
         Credentials {
@@ -252,11 +243,8 @@ pub fn fetch(cfg: &Config, opts: FetchOptions) -> Result<FetchOutcome> {
             client_secret: secret,
             refresh_token_file: pc.refresh_token_file.clone(),
         },
+        policy,
     );
-    let policy = RetryPolicy {
-        max_attempts: pc.max_attempts.max(1),
-        ..RetryPolicy::default()
-    };
     let api = Api::new(http, blob_http, tokens, pc.max_concurrency as usize, policy);
     let writer = SnapshotWriter::new(&opts.dest)?;
     let started = chrono::Utc::now();
@@ -403,7 +391,7 @@ async fn fetch_invoice(ctx: &Arc<Ctx>, inv: &Invoice, date: Option<NaiveDate>) -
     let folder = format!("invoices/{}", invoice_folder_name(&inv.id));
     let currency = inv.currency_code.clone().unwrap_or_default();
     for feed in feeds_of(inv) {
-        if feed.spec().also_in_export && use_v2_export(&pc.line_items, date) {
+        if feed.spec().also_in_export && pc.line_items.use_v2_export(date) {
             fetch_export(ctx, &inv.id, &folder).await?;
         } else {
             fetch_feed(ctx, &inv.id, &folder, feed, &currency).await?;
@@ -428,13 +416,7 @@ async fn fetch_invoice(ctx: &Arc<Ctx>, inv: &Invoice, date: Option<NaiveDate>) -
 /// All pages of one v1 feed, saved as received.
 async fn fetch_feed(ctx: &Ctx, id: &str, folder: &str, feed: Feed, currency: &str) -> Result<()> {
     let pc = &ctx.cfg.partner_center;
-    let (first, paging) = feed_request(
-        &pc.api_base,
-        id,
-        feed,
-        currency,
-        pc.page_size.clamp(1, 2000),
-    )?;
+    let (first, paging) = feed_request(&pc.api_base, id, feed, currency, pc.page_size)?;
     let mut call = Call::get(first.clone(), Audience::PartnerCenterApp);
     let mut offset = 0usize;
     let feed_folder = feed.spec().folder;
@@ -723,16 +705,6 @@ mod tests {
         let p = page_info(last, "p").unwrap();
         assert!(p.next.is_none() && p.items == 0);
         assert!(page_info(b"{\"items\": [", "p").is_err());
-    }
-
-    #[test]
-    fn line_items_auto_picks_v2_from_february_2024() {
-        let d = |s: &str| Some(NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap());
-        assert!(!use_v2_export("auto", d("2024-01-31")));
-        assert!(use_v2_export("auto", d("2024-02-01")));
-        assert!(!use_v2_export("auto", None));
-        assert!(use_v2_export("v2", d("2019-01-01")));
-        assert!(!use_v2_export("v1", d("2025-03-06")));
     }
 
     #[test]

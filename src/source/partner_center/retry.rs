@@ -1,8 +1,26 @@
-//! Retry policy: which failures are retried, `Retry-After` parsing, exponential backoff with jitter.
+//! The one retry policy of a fetch (API calls and token requests alike): how many attempts, which
+//! failures are retried, `Retry-After` parsing, exponential backoff with jitter, and the loop
+//! that applies them ([`RetryPolicy::run`]).
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+
+use crate::error::{Error, Result};
+
+/// What one attempt ended in.
+#[derive(Debug)]
+pub enum Attempt<T> {
+    /// Done: its value.
+    Done(T),
+    /// Worth another try after `wait`; `why` is logged, and the last one ends up in the error.
+    Retry {
+        /// How long to wait first.
+        wait: Duration,
+        /// What went wrong.
+        why: String,
+    },
+}
 
 /// How many attempts and how long to wait between them.
 #[derive(Debug, Clone, Copy)]
@@ -40,6 +58,37 @@ impl RetryPolicy {
             random % (half.as_millis() as u64 + 1)
         };
         half + Duration::from_millis(jitter_ms)
+    }
+
+    /// Runs `attempt` (given its number, from 1) until it is done or fails for good (`Err`), at
+    /// most `max_attempts` times, waiting between tries as each retry asks. When every attempt
+    /// asked for another, `give_up` turns the last reason into the error. `what` names the
+    /// request in the log.
+    pub async fn run<T, Fut>(
+        &self,
+        what: &str,
+        mut attempt: impl FnMut(u32) -> Fut,
+        give_up: impl FnOnce(String) -> Error,
+    ) -> Result<T>
+    where
+        // a plain closure returning a future, not an async closure: the fetch's futures must be
+        // `Send`, which the compiler cannot yet prove through an async closure's borrows
+        Fut: std::future::Future<Output = Result<Attempt<T>>>,
+    {
+        let mut last = String::new();
+        for n in 1..=self.max_attempts {
+            match attempt(n).await? {
+                Attempt::Done(v) => return Ok(v),
+                Attempt::Retry { wait, why } => {
+                    tracing::debug!(request = %what, attempt = n, wait_ms = wait.as_millis() as u64, reason = %why, "retrying");
+                    last = why;
+                    if n < self.max_attempts {
+                        tokio::time::sleep(wait).await;
+                    }
+                }
+            }
+        }
+        Err(give_up(last))
     }
 
     /// The wait after a 429 or a poll: the server's `Retry-After` when given (capped), else the backoff.
@@ -128,6 +177,54 @@ mod tests {
             p.after_throttle(Some(Duration::from_secs(999)), 1, 10) < Duration::from_secs(5),
             "capped"
         );
+    }
+
+    #[tokio::test]
+    async fn run_retries_until_done_gives_up_with_the_last_reason_and_stops_on_errors() {
+        let p = RetryPolicy {
+            max_attempts: 3,
+            base: Duration::ZERO,
+            cap: Duration::ZERO,
+        };
+        let retry = |n: u32| Attempt::Retry {
+            wait: Duration::ZERO,
+            why: format!("try {n}"),
+        };
+        let tries = std::sync::atomic::AtomicU32::new(0);
+        let done = p
+            .run(
+                "x",
+                |n| {
+                    tries.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    async move { Ok(if n < 3 { retry(n) } else { Attempt::Done(n) }) }
+                },
+                Error::Source,
+            )
+            .await;
+        assert_eq!(done.unwrap(), 3);
+        let e = p
+            .run(
+                "x",
+                |n| async move { Ok::<Attempt<u32>, _>(retry(n)) },
+                |last| Error::Source(format!("gave up; last: {last}")),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.to_string(), "gave up; last: try 3");
+        tries.store(0, std::sync::atomic::Ordering::Relaxed);
+        let e = p
+            .run(
+                "x",
+                |_| {
+                    tries.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    async { Err::<Attempt<u32>, _>(Error::Source("for good".into())) }
+                },
+                Error::Source,
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.to_string(), "for good");
+        assert_eq!(tries.into_inner(), 1, "an error is not retried");
     }
 
     #[test]

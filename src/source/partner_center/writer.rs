@@ -23,7 +23,7 @@ impl SnapshotWriter {
                 .map(|mut d| d.next().is_none())
                 .unwrap_or(false);
             if !dest.is_dir() || !empty {
-                return Err(Error::Config(format!(
+                return Err(Error::config(format!(
                     "{} exists and is not an empty folder; fetch writes a new snapshot (choose another --out)",
                     dest.display()
                 )));
@@ -37,12 +37,10 @@ impl SnapshotWriter {
             .file_name()
             .and_then(|n| n.to_str())
             .unwrap_or("snapshot");
-        std::fs::create_dir_all(parent)
-            .map_err(|e| Error::input_file(parent, format!("cannot create: {e}")))?;
+        std::fs::create_dir_all(parent).map_err(|e| Error::output("cannot create", parent, e))?;
         let tmp = parent.join(format!(".{name}.partial-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&tmp);
-        std::fs::create_dir(&tmp)
-            .map_err(|e| Error::input_file(&tmp, format!("cannot create: {e}")))?;
+        std::fs::create_dir(&tmp).map_err(|e| Error::output("cannot create", &tmp, e))?;
         Ok(SnapshotWriter {
             dest: dest.to_path_buf(),
             tmp,
@@ -54,8 +52,7 @@ impl SnapshotWriter {
     pub fn path(&self, rel: &str) -> Result<PathBuf> {
         let p = self.tmp.join(rel);
         if let Some(dir) = p.parent() {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| Error::input_file(dir, format!("cannot create: {e}")))?;
+            std::fs::create_dir_all(dir).map_err(|e| Error::output("cannot create", dir, e))?;
         }
         Ok(p)
     }
@@ -63,7 +60,7 @@ impl SnapshotWriter {
     /// Writes one file, bytes as given.
     pub fn write(&self, rel: &str, bytes: &[u8]) -> Result<()> {
         let p = self.path(rel)?;
-        std::fs::write(&p, bytes).map_err(|e| Error::input_file(&p, format!("cannot write: {e}")))
+        std::fs::write(&p, bytes).map_err(|e| Error::output("cannot write", &p, e))
     }
 
     /// Writes `manifest.json` (with `extra` facts about the fetch) and renames the folder into place.
@@ -77,14 +74,10 @@ impl SnapshotWriter {
         if self.dest.exists() {
             // an empty folder given with --out: rename(2) replaces it
             std::fs::remove_dir(&self.dest)
-                .map_err(|e| Error::input_file(&self.dest, format!("cannot replace: {e}")))?;
+                .map_err(|e| Error::output("cannot replace", &self.dest, e))?;
         }
-        std::fs::rename(&self.tmp, &self.dest).map_err(|e| {
-            Error::input_file(
-                &self.dest,
-                format!("cannot move the snapshot into place: {e}"),
-            )
-        })?;
+        std::fs::rename(&self.tmp, &self.dest)
+            .map_err(|e| Error::output("cannot move the snapshot into place at", &self.dest, e))?;
         self.done = true;
         Ok(self.dest.clone())
     }

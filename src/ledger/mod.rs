@@ -3,6 +3,8 @@
 //! Every input row ends in exactly one of the two. Files are read in sorted path order and rows
 //! in file order, so "the first `entry_id` stays" is well defined across files.
 
+pub mod config;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -10,81 +12,102 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 use sha2::{Digest, Sha256};
 
+pub use self::config::LedgerConfig;
 use crate::error::{Error, Result};
 use crate::model::epoch_days;
 use crate::money::{self, DecimalBuilder, DecimalError};
 
-/// The contract's ledger fields, in the default column order.
-pub const FIELDS: [&str; 15] = [
-    "entry_id",
-    "posting_date",
-    "invoice_number",
-    "customer_id",
-    "subscription_id",
-    "order_id",
-    "product_id",
-    "sku_id",
-    "charge_type",
-    "charge_start_date",
-    "charge_end_date",
-    "quantity",
-    "amount",
-    "currency",
-    "description",
-];
+/// What a ledger field holds, which decides how it is checked and whether the accepted frame
+/// keeps it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    /// An id or grain key: kept in the accepted frame as trimmed text.
+    Key,
+    /// A date in `ledger.date_format`.
+    Date,
+    /// A decimal with `ledger.decimal_separator`.
+    Decimal,
+    /// Free text, not kept.
+    Text,
+}
 
-/// Index of `entry_id` in [`FIELDS`].
-const F_ENTRY_ID: usize = 0;
-/// Index of `posting_date` in [`FIELDS`].
-const F_POSTING_DATE: usize = 1;
-/// Index of `customer_id` in [`FIELDS`].
-const F_CUSTOMER_ID: usize = 3;
-/// Index of `charge_start_date` in [`FIELDS`].
-const F_CHARGE_START_DATE: usize = 9;
-/// Index of `charge_end_date` in [`FIELDS`].
-const F_CHARGE_END_DATE: usize = 10;
-/// Index of `quantity` in [`FIELDS`].
-const F_QUANTITY: usize = 11;
-/// Index of `amount` in [`FIELDS`].
-const F_AMOUNT: usize = 12;
-/// Index of `currency` in [`FIELDS`].
-const F_CURRENCY: usize = 13;
+/// One contract field of the ledger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldSpec {
+    /// The field.
+    pub field: Field,
+    /// Its name in the contract (and its default column name).
+    pub name: &'static str,
+    /// Whether the header must have it.
+    pub required: bool,
+    /// What it holds.
+    pub kind: FieldKind,
+}
 
-/// Fields a row must have.
-const REQUIRED: [&str; 5] = [
-    "entry_id",
-    "posting_date",
-    "customer_id",
-    "amount",
-    "currency",
-];
+/// Declares the ledger's fields once, in the default column order: the [`Field`] enum, whose
+/// values index [`FIELDS`], and each field's spec.
+macro_rules! ledger_fields {
+    ($($v:ident = $name:literal, $required:literal, $kind:ident;)+) => {
+        /// A contract field of the ledger (its value is its position in [`FIELDS`]).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Field {
+            $(
+                #[doc = concat!("`", $name, "`.")]
+                $v,
+            )+
+        }
 
-/// Text fields kept in the accepted frame (the possible grain keys and the id).
-pub const KEPT_TEXT: [&str; 9] = [
-    "entry_id",
-    "invoice_number",
-    "customer_id",
-    "subscription_id",
-    "order_id",
-    "product_id",
-    "sku_id",
-    "charge_type",
-    "currency",
-];
+        /// The contract's ledger fields, in the default column order.
+        pub const FIELDS: [FieldSpec; [$($name),+].len()] = [$(FieldSpec {
+            field: Field::$v,
+            name: $name,
+            required: $required,
+            kind: FieldKind::$kind,
+        }),+];
+    };
+}
 
-/// How to read the ledger files (from `[ledger]`).
-#[derive(Debug, Clone)]
-pub struct LedgerFormat {
-    /// Field delimiter byte.
-    pub delimiter: u8,
-    /// `.` or `,`.
-    pub decimal_separator: char,
-    /// chrono format of dates.
-    pub date_format: String,
-    /// The compiled date format.
-    pub dates: DateParser,
-    /// Contract field → column name in the file (every field present; unmapped = its own name).
-    pub columns: BTreeMap<String, String>,
+ledger_fields! {
+    EntryId = "entry_id", true, Key;
+    PostingDate = "posting_date", true, Date;
+    InvoiceNumber = "invoice_number", false, Key;
+    CustomerId = "customer_id", true, Key;
+    SubscriptionId = "subscription_id", false, Key;
+    OrderId = "order_id", false, Key;
+    ProductId = "product_id", false, Key;
+    SkuId = "sku_id", false, Key;
+    ChargeType = "charge_type", false, Key;
+    ChargeStartDate = "charge_start_date", false, Date;
+    ChargeEndDate = "charge_end_date", false, Date;
+    Quantity = "quantity", false, Decimal;
+    Amount = "amount", true, Decimal;
+    Currency = "currency", true, Key;
+    Description = "description", false, Text;
+}
+
+impl Field {
+    /// The field's spec.
+    pub fn spec(self) -> &'static FieldSpec {
+        &FIELDS[self as usize]
+    }
+
+    /// The field's contract name.
+    pub fn name(self) -> &'static str {
+        self.spec().name
+    }
+}
+
+/// Every field's contract name, in the default column order.
+pub fn field_names() -> impl Iterator<Item = &'static str> {
+    FIELDS.iter().map(|f| f.name)
+}
+
+/// The fields kept in the accepted frame as text (the possible grain keys and the id).
+pub fn kept_text() -> impl Iterator<Item = Field> {
+    FIELDS
+        .iter()
+        .filter(|f| f.kind == FieldKind::Key)
+        .map(|f| f.field)
 }
 
 /// A ledger file matched by a configured path or glob.
@@ -110,7 +133,7 @@ pub struct FileStats {
 /// The loaded ledger.
 #[derive(Debug)]
 pub struct Ledger {
-    /// Accepted rows: [`KEPT_TEXT`] as text (trimmed), `posting_date`, `amount` (decimal).
+    /// Accepted rows: the [`FieldKind::Key`] fields as text (trimmed), `posting_date`, `amount` (decimal).
     pub accepted: DataFrame,
     /// Rejected rows: `file, line, reason`, then every file's own columns (raw text).
     pub rejected: DataFrame,
@@ -138,10 +161,10 @@ pub fn resolve(patterns: &[String], base: &Path) -> Result<Vec<LedgerFile>> {
                 ..Default::default()
             };
             glob::glob_with(&full_str, opts)
-                .map_err(|e| {
-                    Error::Config(format!(
-                        "[ledger] paths: {pattern:?} is not a valid glob: {e}"
-                    ))
+                .map_err(|e| Error::Config {
+                    file: None,
+                    key: Some("ledger.paths".into()),
+                    message: format!("{pattern:?} is not a valid glob: {e}"),
                 })?
                 .filter_map(|r| r.ok())
                 .collect()
@@ -151,7 +174,7 @@ pub fn resolve(patterns: &[String], base: &Path) -> Result<Vec<LedgerFile>> {
             Vec::new()
         };
         if matched.is_empty() {
-            return Err(Error::Input(format!(
+            return Err(Error::input(format!(
                 "ledger path {pattern:?} ({full_str}) matches no file; check [ledger] paths in the config"
             )));
         }
@@ -228,64 +251,49 @@ struct Rejected {
 
 /// Builders for the accepted frame.
 struct Accepted {
+    /// One per [`kept_text`] field, in that order.
     text: Vec<StringChunkedBuilder>,
     posting_date: Vec<i32>,
     amount: DecimalBuilder,
 }
 
 /// Loads every ledger file.
-pub fn load(files: &[LedgerFile], format: &LedgerFormat) -> Result<Ledger> {
-    let mut acc = Accepted {
-        text: KEPT_TEXT
-            .iter()
-            .map(|n| StringChunkedBuilder::new((*n).into(), 1024))
-            .collect(),
-        posting_date: Vec::new(),
-        amount: DecimalBuilder::new(money::MONEY_SCALE, 1024),
+pub fn load(files: &[LedgerFile], config: &LedgerConfig) -> Result<Ledger> {
+    let mut reader = Reader {
+        files,
+        config,
+        kept: kept_text().collect(),
+        accepted: Accepted {
+            text: kept_text()
+                .map(|f| StringChunkedBuilder::new(f.name().into(), 1024))
+                .collect(),
+            posting_date: Vec::new(),
+            amount: DecimalBuilder::new(money::MONEY_SCALE, 1024),
+        },
+        rejected: Vec::new(),
+        first_seen: PlHashMap::new(),
     };
-    let mut rejected: Vec<Rejected> = Vec::new();
     let mut headers: Vec<Vec<String>> = Vec::new();
-    let mut first_seen: PlHashMap<String, (usize, u64)> = PlHashMap::new();
     let mut stats = Vec::new();
     for (fi, file) in files.iter().enumerate() {
-        let (header, rows, sha) = read_file(
-            fi,
-            file,
-            format,
-            &mut acc,
-            &mut rejected,
-            &mut first_seen,
-            files,
-        )?;
+        let (header, rows, sha256) = reader.read_file(fi)?;
         headers.push(header);
         stats.push(FileStats {
             file: file.clone(),
-            sha256: sha,
+            sha256,
             rows,
         });
     }
+    let Reader {
+        accepted, rejected, ..
+    } = reader;
     let mut by_reason = BTreeMap::new();
     for r in &rejected {
         *by_reason.entry(r.code.to_owned()).or_insert(0) += 1;
     }
-    let pe = |e| Error::polars("ledger frame", e);
-    let n = acc.posting_date.len();
-    let scale = acc.amount.digits().max(2);
-    let mut cols: Vec<Column> = acc
-        .text
-        .into_iter()
-        .map(|b| b.finish().into_column())
-        .collect();
-    cols.push(
-        crate::model::date_column(
-            "posting_date",
-            acc.posting_date.into_iter().map(Some).collect(),
-        )
-        .map_err(pe)?,
-    );
-    cols.push(acc.amount.into_column("amount", scale).map_err(pe)?);
     let t0 = std::time::Instant::now();
-    let accepted = DataFrame::new(n, cols).map_err(pe)?;
+    let pe = |e| Error::polars("ledger frame", e);
+    let accepted = accepted_frame(accepted).map_err(pe)?;
     let rejected = rejected_frame(files, &headers, rejected).map_err(pe)?;
     tracing::debug!(ms = t0.elapsed().as_millis() as u64, "ledger frames");
     Ok(Ledger {
@@ -296,172 +304,189 @@ pub fn load(files: &[LedgerFile], format: &LedgerFormat) -> Result<Ledger> {
     })
 }
 
-#[allow(clippy::too_many_arguments)]
-fn read_file(
-    fi: usize,
-    file: &LedgerFile,
-    format: &LedgerFormat,
-    acc: &mut Accepted,
-    rejected: &mut Vec<Rejected>,
-    first_seen: &mut PlHashMap<String, (usize, u64)>,
-    files: &[LedgerFile],
-) -> Result<(Vec<String>, usize, String)> {
-    let path = &file.path;
-    // whole file in memory: it is fingerprinted, and record start lines are computed from it
-    let bytes = std::fs::read(path)
-        .map_err(|e| Error::input_file(path, format!("cannot read the ledger file: {e}")))?;
-    let t0 = std::time::Instant::now();
-    let sha = format!("{:x}", Sha256::digest(&bytes));
-    tracing::debug!(ms = t0.elapsed().as_millis() as u64, "ledger sha256");
-    let body = crate::model::strip_bom(&bytes);
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(format.delimiter)
-        .has_headers(true)
-        .flexible(true)
-        .from_reader(body);
-    let header: Vec<String> = reader
-        .byte_headers()
-        .map_err(|e| Error::input_line(path, 1, format!("cannot read the header row: {e}")))?
-        .iter()
-        .map(|h| String::from_utf8_lossy(h).trim().to_owned())
+/// The accepted frame: the kept text fields, `posting_date`, `amount`.
+fn accepted_frame(acc: Accepted) -> PolarsResult<DataFrame> {
+    let n = acc.posting_date.len();
+    let scale = acc.amount.digits().max(2);
+    let mut cols: Vec<Column> = acc
+        .text
+        .into_iter()
+        .map(|b| b.finish().into_column())
         .collect();
-    // contract field → index in this file
-    // contract field (by its position in FIELDS) → column index in this file
-    let index: Vec<Option<usize>> = FIELDS
-        .iter()
-        .map(|f| {
-            let name = format.columns.get(*f).map(String::as_str).unwrap_or(f);
-            header.iter().position(|h| h == name)
-        })
-        .collect();
-    if header.iter().all(|h| h.is_empty()) && reader.is_done() {
-        return Err(Error::input_file(
-            path,
-            "is empty: a ledger file needs a header row",
-        ));
-    }
-    let missing: Vec<String> = REQUIRED
-        .iter()
-        .filter(|f| index[field(f)].is_none())
-        .map(|f| {
-            format!(
-                "{f} (column {:?})",
-                format.columns.get(*f).map(String::as_str).unwrap_or(f)
-            )
-        })
-        .collect();
-    if !missing.is_empty() {
-        return Err(Error::input_line(
-            path,
-            1,
-            format!(
-                "the header lacks required columns: {}; found {:?}. Map them in [ledger.columns] if they have other names",
-                missing.join(", "),
-                header
-            ),
-        ));
-    }
-    let mut rec = csv::ByteRecord::new();
-    let mut rows = 0;
-    let mut lines = LineCounter::default();
-    let kept: [usize; KEPT_TEXT.len()] = KEPT_TEXT.map(field);
-    loop {
-        let more = reader
+    cols.push(crate::model::date_column(
+        "posting_date",
+        acc.posting_date.into_iter().map(Some).collect(),
+    )?);
+    cols.push(acc.amount.into_column("amount", scale)?);
+    DataFrame::new(n, cols)
+}
+
+/// Reads the files one after another into accepted and rejected rows.
+struct Reader<'a> {
+    files: &'a [LedgerFile],
+    config: &'a LedgerConfig,
+    /// [`kept_text`], collected once.
+    kept: Vec<Field>,
+    accepted: Accepted,
+    rejected: Vec<Rejected>,
+    /// Each entry id's first row: (file index, line).
+    first_seen: PlHashMap<String, (usize, u64)>,
+}
+
+/// One file's header row and where each contract field is in it.
+struct Header {
+    /// The column names (trimmed).
+    names: Vec<String>,
+    /// Column index of each field, by [`Field`] position (`None`: the file has no such column).
+    index: Vec<Option<usize>>,
+}
+
+impl Reader<'_> {
+    /// Reads file number `fi`; returns its header, its row count and its sha256.
+    fn read_file(&mut self, fi: usize) -> Result<(Vec<String>, usize, String)> {
+        let path = &self.files[fi].path;
+        // whole file in memory: it is fingerprinted, and record start lines are computed from it
+        let bytes = std::fs::read(path)
+            .map_err(|e| Error::input_file(path, format!("cannot read the ledger file: {e}")))?;
+        let t0 = std::time::Instant::now();
+        let sha = format!("{:x}", Sha256::digest(&bytes));
+        tracing::debug!(ms = t0.elapsed().as_millis() as u64, "ledger sha256");
+        let body = crate::model::strip_bom(&bytes);
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(self.config.delimiter.byte())
+            .has_headers(true)
+            .flexible(true)
+            .from_reader(body);
+        let header = self.header(path, &mut reader)?;
+        let mut rec = csv::ByteRecord::new();
+        let mut rows = 0;
+        let mut lines = LineCounter::default();
+        while reader
             .read_byte_record(&mut rec)
-            .map_err(|e| Error::input_file(path, format!("cannot read: {e}")))?;
-        if !more {
-            break;
+            .map_err(|e| Error::input_file(path, format!("cannot read: {e}")))?
+        {
+            rows += 1;
+            let line = lines.record_line(body, rec.position());
+            if let Err((code, detail)) = self.take_row(fi, line, &header, &rec) {
+                self.rejected.push(Rejected {
+                    file: fi,
+                    line,
+                    code,
+                    detail,
+                    fields: rec
+                        .iter()
+                        .map(|c| String::from_utf8_lossy(c).into_owned())
+                        .collect(),
+                });
+            }
         }
-        rows += 1;
-        let line = lines.record_line(body, rec.position());
-        let raw = || {
-            rec.iter()
-                .map(|c| String::from_utf8_lossy(c).into_owned())
-                .collect::<Vec<_>>()
-        };
-        let mut reject = |code: &'static str, detail: String| {
-            rejected.push(Rejected {
-                file: fi,
-                line,
-                code,
-                detail,
-                fields: raw(),
-            });
-        };
-        let cells: Vec<&str> = match rec
+        tracing::debug!(
+            ms = t0.elapsed().as_millis() as u64,
+            rows,
+            "ledger rows read"
+        );
+        Ok((header.names, rows, sha))
+    }
+
+    /// Reads the header row and finds the fields' columns; a missing required one stops the run.
+    fn header(&self, path: &Path, reader: &mut csv::Reader<&[u8]>) -> Result<Header> {
+        let names: Vec<String> = reader
+            .byte_headers()
+            .map_err(|e| Error::input_line(path, 1, format!("cannot read the header row: {e}")))?
+            .iter()
+            .map(|h| String::from_utf8_lossy(h).trim().to_owned())
+            .collect();
+        if names.iter().all(|h| h.is_empty()) && reader.is_done() {
+            return Err(Error::input_file(
+                path,
+                "is empty: a ledger file needs a header row",
+            ));
+        }
+        let index: Vec<Option<usize>> = FIELDS
+            .iter()
+            .map(|f| {
+                let column = self.config.column(f.name);
+                names.iter().position(|h| h == column)
+            })
+            .collect();
+        let missing: Vec<String> = FIELDS
+            .iter()
+            .filter(|f| f.required && index[f.field as usize].is_none())
+            .map(|f| format!("{} (column {:?})", f.name, self.config.column(f.name)))
+            .collect();
+        if !missing.is_empty() {
+            return Err(Error::input_line(
+                path,
+                1,
+                format!(
+                    "the header lacks required columns: {}; found {:?}. Map them in [ledger.columns] if they have other names",
+                    missing.join(", "),
+                    names
+                ),
+            ));
+        }
+        Ok(Header { names, index })
+    }
+
+    /// Accepts one data row, or says why it is rejected (reason code, detail).
+    fn take_row(
+        &mut self,
+        fi: usize,
+        line: u64,
+        header: &Header,
+        rec: &csv::ByteRecord,
+    ) -> Result<(), (&'static str, String)> {
+        let cells: Vec<&str> = rec
             .iter()
             .map(std::str::from_utf8)
             .collect::<Result<Vec<_>, _>>()
-        {
-            Ok(c) => c,
-            Err(e) => {
-                reject(
+            .map_err(|e| {
+                (
                     "invalid encoding",
                     format!("the row is not valid UTF-8 ({e})"),
-                );
-                continue;
-            }
-        };
-        if cells.len() > header.len() {
-            reject(
+                )
+            })?;
+        if cells.len() > header.names.len() {
+            return Err((
                 "wrong field count",
                 format!(
                     "the row has {} fields, the header {}; check the delimiter and quoting",
                     cells.len(),
-                    header.len()
+                    header.names.len()
                 ),
-            );
-            continue;
+            ));
         }
         let row = Row {
-            index: &index,
+            index: &header.index,
             cells: &cells,
         };
-        let id = row.at(F_ENTRY_ID);
+        let id = row.at(Field::EntryId);
         if id.is_empty() {
-            reject("missing entry_id", "entry_id is empty".into());
-            continue;
+            return Err(("missing entry_id", "entry_id is empty".into()));
         }
         // the first row with an id keeps it, valid or not; any later copy is the duplicate
-        if let Some((pf, pl)) = first_seen.get(id) {
-            reject(
+        if let Some((pf, pl)) = self.first_seen.get(id) {
+            return Err((
                 "duplicate entry_id",
-                format!("{id:?} was first seen at {}:{pl}", files[*pf].display),
-            );
-            continue;
+                format!("{id:?} was first seen at {}:{pl}", self.files[*pf].display),
+            ));
         }
-        first_seen.insert(id.to_owned(), (fi, line));
-        match check_row(&row, format) {
-            Err((code, detail)) => reject(code, detail),
-            Ok(ok) => {
-                for (b, f) in acc.text.iter_mut().zip(kept) {
-                    b.append_value(row.at(f));
-                }
-                acc.posting_date.push(epoch_days(ok.posting_date));
-                acc.amount.push(Some(ok.amount));
-            }
+        self.first_seen.insert(id.to_owned(), (fi, line));
+        let ok = check_row(&row, self.config)?;
+        let acc = &mut self.accepted;
+        for (b, f) in acc.text.iter_mut().zip(&self.kept) {
+            b.append_value(row.at(*f));
         }
+        acc.posting_date.push(epoch_days(ok.posting_date));
+        acc.amount.push(Some(ok.amount));
+        Ok(())
     }
-    tracing::debug!(
-        ms = t0.elapsed().as_millis() as u64,
-        rows,
-        "ledger rows read"
-    );
-    Ok((header, rows, sha))
 }
 
 /// The parsed required values of a valid row.
 struct ValidRow {
     posting_date: NaiveDate,
     amount: money::Scaled,
-}
-
-/// The position of a contract field in [`FIELDS`].
-fn field(name: &str) -> usize {
-    FIELDS
-        .iter()
-        .position(|f| *f == name)
-        .expect("a contract field")
 }
 
 /// One data row's cells, looked up by contract field.
@@ -471,88 +496,52 @@ struct Row<'r, 'c> {
 }
 
 impl<'c> Row<'_, 'c> {
-    /// The trimmed cell of contract field number `f` ("" when the file has no such column or
-    /// the row is short).
-    fn at(&self, f: usize) -> &'c str {
-        self.index[f]
+    /// The trimmed cell of field `f` ("" when the file has no such column or the row is short).
+    fn at(&self, f: Field) -> &'c str {
+        self.index[f as usize]
             .and_then(|i| self.cells.get(i))
             .map(|s| s.trim())
             .unwrap_or("")
     }
 }
 
-/// Parses dates in the configured format; the format is compiled once (a fast path for ISO).
-#[derive(Debug, Clone)]
-pub struct DateParser {
-    iso: bool,
-    items: Vec<chrono::format::Item<'static>>,
-}
-
-impl DateParser {
-    /// A parser for the chrono `format`.
-    pub fn new(format: &str) -> DateParser {
-        let items = chrono::format::StrftimeItems::new(format)
-            .map(|i| i.to_owned())
-            .collect();
-        DateParser {
-            iso: format == "%Y-%m-%d",
-            items,
-        }
-    }
-
-    /// The date, or `None` when `text` is not one in this format.
-    pub fn parse(&self, text: &str) -> Option<NaiveDate> {
-        if self.iso {
-            let b = text.as_bytes();
-            return if b.len() == 10 {
-                crate::model::iso_date(b)
-            } else {
-                None
-            };
-        }
-        let mut parsed = chrono::format::Parsed::new();
-        chrono::format::parse(&mut parsed, text, self.items.iter()).ok()?;
-        parsed.to_naive_date().ok()
-    }
-}
-
 /// Validates one row's fields in the contract's order; the first failure is the reason.
-fn check_row(row: &Row<'_, '_>, format: &LedgerFormat) -> Result<ValidRow, (&'static str, String)> {
+fn check_row(row: &Row<'_, '_>, config: &LedgerConfig) -> Result<ValidRow, (&'static str, String)> {
     let date =
-        |f: usize, code: &'static str| -> Result<Option<NaiveDate>, (&'static str, String)> {
-            let field = FIELDS[f];
+        |f: Field, code: &'static str| -> Result<Option<NaiveDate>, (&'static str, String)> {
             let v = row.at(f);
             if v.is_empty() {
                 return Ok(None);
             }
-            format.dates.parse(v).map(Some).ok_or_else(|| {
+            config.date_format.parse_date(v).map(Some).ok_or_else(|| {
                 (
                     code,
                     format!(
-                        "{field} {v:?} is not a date in the format {:?}",
-                        format.date_format
+                        "{} {v:?} is not a date in the format {:?}",
+                        f.name(),
+                        config.date_format.as_str()
                     ),
                 )
             })
         };
-    let posting_date = date(F_POSTING_DATE, "invalid posting_date")?
+    let separator = config.decimal_separator.as_char();
+    let posting_date = date(Field::PostingDate, "invalid posting_date")?
         .ok_or(("invalid posting_date", "posting_date is empty".to_owned()))?;
-    if row.at(F_CUSTOMER_ID).is_empty() {
+    if row.at(Field::CustomerId).is_empty() {
         return Err(("missing customer_id", "customer_id is empty".into()));
     }
-    let amount_text = row.at(F_AMOUNT);
+    let amount_text = row.at(Field::Amount);
     if amount_text.is_empty() {
         return Err(("missing amount", "amount is empty".into()));
     }
     let amount =
-        money::parse_ledger_amount(amount_text, format.decimal_separator, money::MONEY_SCALE)
-            .map_err(|e| {
-                (
-                    "invalid amount",
-                    amount_problem("amount", amount_text, format.decimal_separator, &e),
-                )
-            })?;
-    let currency = row.at(F_CURRENCY);
+        money::parse_ledger_amount(amount_text, separator, money::MONEY_SCALE).map_err(|e| {
+            (
+                "invalid amount",
+                amount_problem("amount", amount_text, separator, &e),
+            )
+        })?;
+    let currency = row.at(Field::Currency);
     if currency.is_empty() {
         return Err(("missing currency", "currency is empty".into()));
     }
@@ -562,18 +551,16 @@ fn check_row(row: &Row<'_, '_>, format: &LedgerFormat) -> Result<ValidRow, (&'st
             format!("currency {currency:?} is not a 3-letter ISO 4217 code"),
         ));
     }
-    date(F_CHARGE_START_DATE, "invalid charge_start_date")?;
-    date(F_CHARGE_END_DATE, "invalid charge_end_date")?;
-    let q = row.at(F_QUANTITY);
+    date(Field::ChargeStartDate, "invalid charge_start_date")?;
+    date(Field::ChargeEndDate, "invalid charge_end_date")?;
+    let q = row.at(Field::Quantity);
     if !q.is_empty() {
-        money::parse_ledger_amount(q, format.decimal_separator, money::RATE_SCALE).map_err(
-            |e| {
-                (
-                    "invalid quantity",
-                    amount_problem("quantity", q, format.decimal_separator, &e),
-                )
-            },
-        )?;
+        money::parse_ledger_amount(q, separator, money::RATE_SCALE).map_err(|e| {
+            (
+                "invalid quantity",
+                amount_problem("quantity", q, separator, &e),
+            )
+        })?;
     }
     Ok(ValidRow {
         posting_date,

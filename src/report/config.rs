@@ -1,0 +1,129 @@
+//! `[report]`: where the run folders go, which formats are written, and which outcome fails the
+//! run.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// One report file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `.csv` (formula-safe).
+    Csv,
+    /// `.parquet`.
+    Parquet,
+}
+
+crate::config::choice!(Format {
+    "csv" => Format::Csv,
+    "parquet" => Format::Parquet,
+});
+
+/// Which report formats to write (`report.formats`: at least one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Formats {
+    /// Write `.csv`.
+    pub csv: bool,
+    /// Write `.parquet`.
+    pub parquet: bool,
+}
+
+impl Default for Formats {
+    fn default() -> Self {
+        Formats {
+            csv: true,
+            parquet: true,
+        }
+    }
+}
+
+impl Serialize for Formats {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let on = [(self.csv, Format::Csv), (self.parquet, Format::Parquet)];
+        s.collect_seq(on.into_iter().filter(|(on, _)| *on).map(|(_, f)| f))
+    }
+}
+
+impl<'de> Deserialize<'de> for Formats {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let list = Vec::<Format>::deserialize(d)?;
+        if list.is_empty() {
+            return Err(serde::de::Error::custom("lists no format"));
+        }
+        Ok(Formats {
+            csv: list.contains(&Format::Csv),
+            parquet: list.contains(&Format::Parquet),
+        })
+    }
+}
+
+/// Which outcome makes the run exit 1 (`report.fail_on`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailOn {
+    /// Any grain row outside tolerance.
+    Difference,
+    /// Nothing: the run exits 0 whatever it finds.
+    Never,
+}
+
+crate::config::choice!(FailOn {
+    "difference" => FailOn::Difference,
+    "never" => FailOn::Never,
+});
+
+/// `[report]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReportConfig {
+    /// Where run folders are written.
+    pub out_dir: PathBuf,
+    /// `csv` and/or `parquet`.
+    pub formats: Formats,
+    /// `difference` or `never`.
+    pub fail_on: FailOn,
+}
+
+impl Default for ReportConfig {
+    fn default() -> Self {
+        ReportConfig {
+            out_dir: "reports".into(),
+            formats: Formats::default(),
+            fail_on: FailOn::Difference,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{config_error, load_for_test};
+
+    #[test]
+    fn bad_values_name_the_key_and_the_allowed_ones() {
+        let e = config_error("[report]\nformats = [\"xlsx\"]", "report.formats");
+        assert!(e.contains(r#""xlsx" is not "csv" or "parquet""#), "{e}");
+        config_error("[report]\nformats = []", "report.formats: lists no format");
+        let e = config_error("[report]\nfail_on = \"always\"", "report.fail_on");
+        assert!(
+            e.contains(r#""always" is not "difference" or "never""#),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn formats_and_fail_on_are_typed() {
+        let c = load_for_test(
+            "[report]\nformats = [\"parquet\"]\nfail_on = \"never\"",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            c.report.formats,
+            Formats {
+                csv: false,
+                parquet: true
+            }
+        );
+        assert_eq!(c.report.fail_on, FailOn::Never);
+    }
+}

@@ -1,0 +1,55 @@
+//! `[source]`: where the Partner Center data comes from.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// Where the Partner Center data comes from (`source.kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceKind {
+    /// A snapshot folder already on disk (`source.dir`).
+    Snapshot,
+    /// Fetched from the API into a new snapshot under `source.snapshot_dir`.
+    PartnerCenter,
+}
+
+crate::config::choice!(SourceKind {
+    "snapshot" => SourceKind::Snapshot,
+    "partner_center" => SourceKind::PartnerCenter,
+});
+
+/// `[source]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SourceConfig {
+    /// `snapshot` or `partner_center`.
+    pub kind: SourceKind,
+    /// Snapshot folder read when `kind = "snapshot"`.
+    pub dir: PathBuf,
+    /// Where `run` keeps fetched snapshots (`kind = "partner_center"`).
+    pub snapshot_dir: PathBuf,
+}
+
+impl Default for SourceConfig {
+    fn default() -> Self {
+        SourceConfig {
+            kind: SourceKind::Snapshot,
+            dir: "sample-data/partner-center".into(),
+            snapshot_dir: "snapshots".into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::config_error;
+
+    #[test]
+    fn an_unknown_kind_names_the_key_and_the_kinds() {
+        let e = config_error("[source]\nkind = \"ftp\"", "source.kind");
+        assert!(
+            e.ends_with(r#"source.kind: "ftp" is not "snapshot" or "partner_center""#),
+            "{e}"
+        );
+    }
+}
