@@ -92,6 +92,13 @@ out_dir = "reports"
         .unwrap()
     }
 
+    /// `pcrecon fetch --out <dest>` plus `extra` arguments, with the client secret.
+    async fn fetch(&self, dest: &Path, extra: &[&str]) -> Output {
+        let mut args = vec!["fetch", "--out", dest.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        self.pcrecon(&args, &[(SECRET_ENV, SECRET)]).await
+    }
+
     fn reports(&self) -> PathBuf {
         self.dir.join("reports")
     }
@@ -252,18 +259,7 @@ async fn wrong_secret_exits_4_and_leaves_nothing() {
 async fn fetch_out_writes_the_contract_layout_and_refuses_a_full_folder() {
     let w = World::start(&root().join("sample-data/partner-center"), |_| {}).await;
     let dest = w.dir.join("snap");
-    let o = w
-        .pcrecon(
-            &[
-                "fetch",
-                "--out",
-                dest.to_str().unwrap(),
-                "--period",
-                "2025-03",
-            ],
-            &[(SECRET_ENV, SECRET)],
-        )
-        .await;
+    let o = w.fetch(&dest, &["--period", "2025-03"]).await;
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     // March 2025 invoices only, both from the v2 export; blobs byte for byte as stored
     assert!(dest.join("invoices/page-0001.json").is_file());
@@ -290,12 +286,7 @@ async fn fetch_out_writes_the_contract_layout_and_refuses_a_full_folder() {
         !dest.join("invoices/D0517730KQ").exists(),
         "outside --period"
     );
-    let again = w
-        .pcrecon(
-            &["fetch", "--out", dest.to_str().unwrap()],
-            &[(SECRET_ENV, SECRET)],
-        )
-        .await;
+    let again = w.fetch(&dest, &[]).await;
     assert_eq!(
         code(&again),
         2,
@@ -322,12 +313,7 @@ async fn hostile_invoice_ids_stay_inside_the_snapshot() {
     .unwrap();
     let w = World::start(&snap, |_| {}).await;
     let dest = w.dir.join("a/b/snap");
-    let o = w
-        .pcrecon(
-            &["fetch", "--out", dest.to_str().unwrap()],
-            &[(SECRET_ENV, SECRET)],
-        )
-        .await;
+    let o = w.fetch(&dest, &[]).await;
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert!(
         !w.dir.join("a/escaped").exists() && !w.dir.join("escaped").exists(),
@@ -413,18 +399,7 @@ async fn an_empty_feed_is_saved_as_an_empty_page() {
     for no_content in [false, true] {
         let w = World::start(&snap, |o| o.empty_feed_no_content = no_content).await;
         let dest = w.dir.join("snap");
-        let o = w
-            .pcrecon(
-                &[
-                    "fetch",
-                    "--out",
-                    dest.to_str().unwrap(),
-                    "--period",
-                    "2024-01",
-                ],
-                &[(SECRET_ENV, SECRET)],
-            )
-            .await;
+        let o = w.fetch(&dest, &["--period", "2024-01"]).await;
         assert_eq!(code(&o), 0, "204: {no_content}: {}", stderr(&o));
         let feed = dest.join("invoices/G011223344/lineitems/onetime-usagelineitems");
         assert_eq!(entries(&feed), ["page-0001.json"], "204: {no_content}");
@@ -474,12 +449,7 @@ async fn a_page_that_keeps_repeating_exits_4_and_leaves_no_snapshot() {
     })
     .await;
     let dest = w.dir.join("out/snap");
-    let o = w
-        .pcrecon(
-            &["fetch", "--out", dest.to_str().unwrap()],
-            &[(SECRET_ENV, SECRET)],
-        )
-        .await;
+    let o = w.fetch(&dest, &[]).await;
     let err = stderr(&o);
     assert_eq!(code(&o), 4, "{err}");
     assert!(

@@ -65,14 +65,7 @@ fn reconcile_one_line(amount: &str) -> (i32, Vec<std::collections::HashMap<Strin
         &[ledger.to_string_lossy().into_owned()],
         "[reconcile]\ntolerance = \"0.01\"\n",
     );
-    let o = pcrecon(&[
-        "reconcile",
-        "--config",
-        cfg.to_str().unwrap(),
-        "--snapshot",
-        snap.to_str().unwrap(),
-        "-q",
-    ]);
+    let o = reconcile_with(&cfg, &snap, &[]);
     assert!(matches!(code(&o), 0 | 1), "{}", stderr(&o));
     let rows = read_csv(&tmp.path().join("reports/latest/reconciliation.csv"));
     (code(&o), rows)
