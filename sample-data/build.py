@@ -967,8 +967,34 @@ def fold(inv, cust, sub, order, charge, cur):
     return (t(inv).upper(), t(cust).lower(), t(sub).lower(), t(order).lower(), t(charge).lower(), t(cur).upper())
 
 
+GUID_RE = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}")
+
+
+def spell(inv, cust, sub, order, charge, cur, charges=False):
+    """A key as written, trimmed; on the charges side customer and subscription GUIDs lower-cased
+    (the contract's charges report: "ids lower-cased GUIDs where they are GUIDs")."""
+    t = lambda s: (s or "").strip()
+    g = lambda s: t(s).lower() if charges and GUID_RE.fullmatch(t(s)) else t(s)
+    return (t(inv), g(cust), g(sub), t(order), t(charge), t(cur))
+
+
+def first_spellings(keys):
+    """[(fold key, spelled key)] in the order pcrecon meets them (charges in invoice order, then the
+    accepted ledger rows in file order) -> per key column {folded value: the first spelling seen}."""
+    out = [{} for _ in range(6)]
+    for folded, spelled in keys:
+        for i, (f, v) in enumerate(zip(folded, spelled)):
+            out[i].setdefault(f, v)
+    return out
+
+
+def shown(key, firsts):
+    """A grain row's keys as the reconciliation report shows them."""
+    return tuple(firsts[i][k] for i, k in enumerate(key))
+
+
 def read_charges(files):
-    """Charges from the snapshot files only: [(fold key, subtotal, total, invoice id)]."""
+    """Charges from the snapshot files only: [(fold key, subtotal, total, invoice id, spelled key)]."""
     out = []
     loads = lambda b: json.loads(b.decode("utf-8-sig"), parse_float=Decimal, parse_int=Decimal)
     invoices = {}
@@ -987,8 +1013,9 @@ def read_charges(files):
                     sub, tot = num(ci_get(it, "pretaxCharges")), num(ci_get(it, "postTaxTotal"))
                 else:
                     sub, tot = num(ci_get(it, "subtotal")), num(ci_get(it, "totalForCustomer"))
-                out.append((fold(inv_id, ci_get(it, "customerId"), ci_get(it, "subscriptionId"), ci_get(it, "orderId"),
-                                 ci_get(it, "chargeType"), cur), sub, tot, inv_id))
+                keys = (inv_id, ci_get(it, "customerId"), ci_get(it, "subscriptionId"), ci_get(it, "orderId"),
+                        ci_get(it, "chargeType"), cur)
+                out.append((fold(*keys), sub, tot, inv_id, spell(*keys, charges=True)))
         m = re.fullmatch(r"invoices/([^/]+)/export/manifest\.json", rel)
         if m:
             inv_id = m.group(1)
@@ -1000,9 +1027,10 @@ def read_charges(files):
                     if not line.strip():
                         continue
                     it = json.loads(line, parse_float=Decimal, parse_int=Decimal)
-                    out.append((fold(inv_id, ci_get(it, "customerId"), ci_get(it, "subscriptionId"),
-                                     ci_get(it, "orderId"), ci_get(it, "chargeType"), ci_get(it, "currency")),
-                                num(ci_get(it, "subtotal")), num(ci_get(it, "totalForCustomer")), inv_id))
+                    keys = (inv_id, ci_get(it, "customerId"), ci_get(it, "subscriptionId"), ci_get(it, "orderId"),
+                            ci_get(it, "chargeType"), ci_get(it, "currency"))
+                    out.append((fold(*keys), num(ci_get(it, "subtotal")), num(ci_get(it, "totalForCustomer")),
+                                inv_id, spell(*keys, charges=True)))
     return invoices, out
 
 
@@ -1010,7 +1038,8 @@ LINES = {}  # (ledger file, entry_id) -> start line of its first record there (f
 
 
 def read_ledger(files, paths, delimiter, sep, datefmt, columns):
-    """The contract's ledger rules: accepted [(fold key, amount, entry_id)], rejected [(file, line, reason, eid)]."""
+    """The contract's ledger rules: accepted [(fold key, amount, entry_id, spelled key)],
+    rejected [(file, line, reason, eid)]."""
     accepted, rejected, seen = [], [], set()
     amount_re = (r"[+-]?\d+(\.\d+)?" if sep == "." else r"[+-]?(\d{1,3}([ .]\d{3})+|\d+)(,\d+)?")
 
@@ -1066,18 +1095,19 @@ def read_ledger(files, paths, delimiter, sep, datefmt, columns):
             if reason:
                 rejected.append((path, start, reason, eid))
             else:
-                accepted.append((fold(g["invoice_number"], g["customer_id"], g["subscription_id"], g["order_id"],
-                                      g["charge_type"], g["currency"]), parse_dec(g["amount"]), eid))
+                keys = (g["invoice_number"], g["customer_id"], g["subscription_id"], g["order_id"], g["charge_type"],
+                        g["currency"])
+                accepted.append((fold(*keys), parse_dec(g["amount"]), eid, spell(*keys)))
     return accepted, rejected
 
 
 def reconcile(charges, accepted):
     rows = defaultdict(lambda: [D(0), D(0), 0, 0])
-    for key, sub, _, _ in charges:
+    for key, sub, *_ in charges:
         r = rows[key]
         r[0] += sub
         r[2] += 1
-    for key, amt, _ in accepted:
+    for key, amt, *_ in accepted:
         r = rows[key]
         r[1] += amt
         r[3] += 1
@@ -1095,19 +1125,33 @@ def reconcile(charges, accepted):
 
 
 def expected_table():
-    """EXPECTED with its folded keys (from the construction tables) -> {key: row}."""
-    lines = {}
+    """EXPECTED with its folded keys (from the construction tables) -> {key: row}; each row's `shown`
+    keys are the first spellings met (charges in invoice order, then the accepted ledger rows)."""
+    lines, met = {}, []
     for ref, *rest in OFFICE:
         cust, sub, charge = rest[0], rest[1], rest[3]
         cid = CID[cust].upper() if cust == "northwind" else CID[cust]
-        lines[ref] = fold(INV_ID["A"], cid, SUB[sub], ORDER[sub], charge, "USD")
+        keys = (INV_ID["A"], cid, SUB[sub], ORDER[sub], charge, "USD")
+        lines[ref] = fold(*keys)
+        met.append((fold(*keys), spell(*keys, charges=True)))
     for ref, *_ in AZURE:
-        lines[ref] = fold(INV_ID["A"], CID["woodgrove"], SUB["wg_azure"], ORDER["wg_azure"], AZURE_CHARGE, "USD")
-    for ln in NCE_LINES:
-        lines[ln["ref"]] = fold(INV_ID[ln["inv"]], CID[ln["cust"]], SUB[ln["sub"]], ORDER[ln["sub"]],
-                                ln["charge_type"], ln["currency"])
-    entries = {e["entry_id"]: fold(e["invoice_number"], e["customer_id"], e["subscription_id"], e["order_id"],
-                                   e["charge_type"], e["currency"]) for e in LEDGER if not e["reject"]}
+        keys = (INV_ID["A"], CID["woodgrove"], SUB["wg_azure"], ORDER["wg_azure"], AZURE_CHARGE, "USD")
+        lines[ref] = fold(*keys)
+        met.append((fold(*keys), spell(*keys, charges=True)))
+    for ln in sorted(NCE_LINES, key=lambda ln: INV_ID[ln["inv"]]):
+        up = (lambda v: v.upper()) if ln["upper_ids"] else (lambda v: v)
+        keys = (INV_ID[ln["inv"]], up(CID[ln["cust"]]), up(SUB[ln["sub"]]), ORDER[ln["sub"]], ln["charge_type"],
+                ln["currency"])
+        lines[ln["ref"]] = fold(*keys)
+        met.append((fold(*keys), spell(*keys, charges=True)))
+    entries = {}
+    for e in LEDGER:
+        if not e["reject"]:
+            keys = (e["invoice_number"], e["customer_id"], e["subscription_id"], e["order_id"], e["charge_type"],
+                    e["currency"])
+            entries[e["entry_id"]] = fold(*keys)
+            met.append((fold(*keys), spell(*keys)))
+    firsts = first_spellings(met)
     table, used_lines, used_entries = {}, [], []
     for name, refs, eids, pc, lg, status, why in EXPECTED:
         keys = {lines[r] for r in refs} | {entries[e] for e in eids}
@@ -1115,7 +1159,7 @@ def expected_table():
         key = keys.pop()
         assert key not in table, name
         table[key] = dict(name=name, pc=D(pc), lg=D(lg), diff=D(pc) - D(lg), status=status, n_pc=len(refs),
-                          n_lg=len(eids), why=why, refs=refs, eids=eids)
+                          n_lg=len(eids), why=why, refs=refs, eids=eids, shown=shown(key, firsts))
         used_lines += refs
         used_entries += eids
     assert sorted(used_lines) == sorted(lines), "every billing line belongs to exactly one expected row"
@@ -1144,6 +1188,10 @@ def verify(files):
             assert len(got) == n and sum(a[1] for a in got) == D(amount), (label, cur, len(got), sum(a[1] for a in got))
         rec = reconcile(charges, accepted)
         assert set(rec) == set(exp), (label, set(rec) ^ set(exp))
+        firsts = first_spellings([(c[0], c[4]) for c in sorted(charges, key=lambda c: c[3])] +
+                                 [(a[0], a[3]) for a in accepted])
+        for key in rec:
+            assert shown(key, firsts) == exp[key]["shown"], (label, exp[key]["name"], shown(key, firsts))
         for key, (pc, lg, diff, status, n_pc, n_lg) in rec.items():
             e = exp[key]
             assert (pc, lg, diff, status, n_pc, n_lg) == (e["pc"], e["lg"], e["diff"], e["status"], e["n_pc"],
@@ -1253,11 +1301,12 @@ def expected_markdown(exp, checks):
     parts.append(md_table(["entry_id", "default ledger", "Swedish ledger", "invoice_number", "customer",
                            "charge_type", "amount", "currency", "row"], t))
     parts += ["", "### Reconciliation rows (default grain, tolerance 0.01)", "",
-             "Keys are shown folded (trimmed; invoice_id and currency upper-case, the rest lower-case). "
+             "Keys are matched folded (trimmed; invoice_id and currency upper-case, the rest lower-case) and shown "
+             "as first spelled (trimmed; the charges, with GUIDs lower-cased, before the ledger). "
              "`pc_lines` names the billing lines (see the line list above), `ledger_rows` the accepted entry ids.", ""]
     t = []
     for key, e in rows:
-        inv, cust, sub, order_id, charge, cur = key
+        inv, cust, sub, order_id, charge, cur = e["shown"]
         t.append([e["name"], inv or "", cust, sub, order_id, charge, cur, fmt(e["pc"]), fmt(e["lg"]), fmt(e["diff"]),
                   e["status"], f"{e['n_pc']} ({', '.join(e['refs'])})" if e["refs"] else "0",
                   f"{e['n_lg']} ({', '.join(e['eids'])})" if e["eids"] else "0", e["why"]])

@@ -47,6 +47,15 @@ struct Args {
     /// Maximum line-item page size.
     #[arg(long, default_value_t = 2000)]
     page_size_cap: usize,
+    /// Line-item pages (after a feed's first) answered with the previous page's items.
+    #[arg(long, default_value_t = 0)]
+    repeat_pages: u32,
+    /// The feed folder `--repeat-pages` applies to (e.g. `onetime-billinglineitems`; empty = all).
+    #[arg(long, default_value = "")]
+    repeat_feed: String,
+    /// Answer feeds with no items with 204 No Content instead of an empty page.
+    #[arg(long)]
+    empty_feed_no_content: bool,
 }
 
 #[tokio::main]
@@ -70,6 +79,9 @@ async fn main() -> ExitCode {
         refresh_token: args.refresh_token,
         export_polls: args.export_polls,
         page_size_cap: args.page_size_cap,
+        repeat_pages: args.repeat_pages,
+        repeat_feed: args.repeat_feed,
+        empty_feed_no_content: args.empty_feed_no_content,
     };
     let listener = match tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await {
         Ok(l) => l,

@@ -13,6 +13,9 @@
 //! breaks off mid-way (hyper aborts the connection). A fault is decided before the request is
 //! handled, so a faulted request never changes server state (seek tokens, refresh-token rotation,
 //! export polls).
+//!
+//! Paging faults (`repeat_pages`): a line-item page answered with the previous page's items.
+//! Empty feeds answer an empty page, or `204 No Content` with `empty_feed_no_content`.
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, HashMap};
@@ -21,7 +24,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -67,6 +70,14 @@ pub struct FakeOptions {
     pub export_polls: u32,
     /// Upper bound on the `size` of v1 line-item pages.
     pub page_size_cap: usize,
+    /// Paging fault: this many v1 line-item pages after a feed's first are answered with the
+    /// previous page's items (and the right links), counted across the server (`u32::MAX` =
+    /// always). A client that does not notice doubles those amounts.
+    pub repeat_pages: u32,
+    /// The feed folder name (`onetime-billinglineitems`, …) `repeat_pages` applies to; empty = all.
+    pub repeat_feed: String,
+    /// Answer a feed with no items with `204 No Content` and no body (instead of an empty page).
+    pub empty_feed_no_content: bool,
 }
 
 impl Default for FakeOptions {
@@ -81,6 +92,9 @@ impl Default for FakeOptions {
             refresh_token: "fake-refresh-token-0".to_string(),
             export_polls: 2,
             page_size_cap: DEFAULT_PAGE_SIZE,
+            repeat_pages: 0,
+            repeat_feed: String::new(),
+            empty_feed_no_content: false,
         }
     }
 }
@@ -106,12 +120,15 @@ pub struct Stats {
     pub forbidden: AtomicU64,
     /// Rejected token requests (bad secret, stale refresh token, bad grant or scope).
     pub token_errors: AtomicU64,
+    /// Line-item pages answered with the previous page's items (`repeat_pages`).
+    pub repeated_pages: AtomicU64,
 }
 
 impl Stats {
     /// The counters as JSON:
     /// `{"requests":n,"faults":{"429":n,"503":n,"dropped":n},"tokens_issued":n,
-    /// "refresh_tokens_issued":n,"unauthorized":n,"forbidden":n,"token_errors":n}`.
+    /// "refresh_tokens_issued":n,"unauthorized":n,"forbidden":n,"token_errors":n,
+    /// "repeated_pages":n}`.
     pub fn snapshot(&self) -> serde_json::Value {
         let g = |a: &AtomicU64| a.load(Ordering::SeqCst);
         json!({
@@ -126,6 +143,7 @@ impl Stats {
             "unauthorized": g(&self.unauthorized),
             "forbidden": g(&self.forbidden),
             "token_errors": g(&self.token_errors),
+            "repeated_pages": g(&self.repeated_pages),
         })
     }
 }
@@ -188,6 +206,7 @@ pub async fn start(opts: FakeOptions, listener: TcpListener) -> io::Result<FakeS
         }),
         seek: Mutex::new(Seek::default()),
         graph: Mutex::new(Graph::default()),
+        repeats_left: AtomicU32::new(opts.repeat_pages),
         stats: stats.clone(),
         data,
         opts,
@@ -439,6 +458,8 @@ struct Shared {
     auth: Mutex<Auth>,
     seek: Mutex<Seek>,
     graph: Mutex<Graph>,
+    /// Repeated pages still to serve (`FakeOptions::repeat_pages`).
+    repeats_left: AtomicU32,
 }
 
 struct FaultRng {
@@ -1516,8 +1537,28 @@ fn line_items(
         None => ("", &[]),
     };
     if items.is_empty() {
+        if s.opts.empty_feed_no_content {
+            return respond(StatusCode::NO_CONTENT, JSON, Body::empty());
+        }
         return collection(&[], self_uri, None, None);
     }
+    // the paging fault: the page before [start, end) (a full one: `size` items) again, with
+    // [start, end)'s links
+    let page = |start: usize, end: usize| -> &[Box<RawValue>] {
+        if start >= size
+            && (s.opts.repeat_feed.is_empty() || s.opts.repeat_feed == feed.folder)
+            && s.repeats_left
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                    (n > 0).then(|| if n == u32::MAX { n } else { n - 1 })
+                })
+                .is_ok()
+        {
+            s.stats.repeated_pages.fetch_add(1, Ordering::SeqCst);
+            &items[start - size..start]
+        } else {
+            &items[start..end]
+        }
+    };
     if feed.seek {
         let next_call = query
             .get("seekoperation")
@@ -1560,9 +1601,9 @@ fn line_items(
                 feed.type_name
             );
             let next = link(&uri, json!([{"key": "MS-ContinuationToken", "value": tok}]));
-            collection(&items[start..end], self_uri, Some(next), Some(&tok))
+            collection(page(start, end), self_uri, Some(next), Some(&tok))
         } else {
-            collection(&items[start..end], self_uri, None, None)
+            collection(page(start, end), self_uri, None, None)
         }
     } else {
         let offset = match parse_usize(query, "offset") {
@@ -1578,7 +1619,7 @@ fn line_items(
             params.push(format!("offset={end}"));
             link(&format!("{path}?{}", params.join("&")), json!([]))
         });
-        collection(&items[start..end], self_uri, next, None)
+        collection(page(start, end), self_uri, next, None)
     }
 }
 

@@ -168,14 +168,15 @@ pub struct Outcome {
     pub totals: BTreeMap<(String, Status), Total>,
     /// Invoice checks per status.
     pub invoice_check_counts: BTreeMap<Status, u64>,
+    /// Grain rows that fail the run: a failure status, except rows whose amounts are both
+    /// within tolerance of zero (a 0.00 line nobody booked keeps its status but fails nothing).
+    pub failing_rows: u64,
 }
 
 impl Outcome {
     /// True when something is outside tolerance (exit status 1 unless `fail_on = "never"`).
     pub fn has_differences(&self) -> bool {
-        self.totals
-            .iter()
-            .any(|((_, s), t)| s.is_failure() && t.rows > 0)
+        self.failing_rows > 0
             || self
                 .invoice_check_counts
                 .get(&Status::AmountMismatch)
@@ -213,6 +214,8 @@ struct KeyDict {
     ids: PlHashMap<String, u32>,
     /// id → folded text.
     folded: Vec<String>,
+    /// id → the first spelling seen, trimmed: what the reports show.
+    shown: Vec<String>,
 }
 
 impl KeyDict {
@@ -222,6 +225,7 @@ impl KeyDict {
             raw: PlHashMap::new(),
             ids: PlHashMap::new(),
             folded: Vec::new(),
+            shown: Vec::new(),
         }
     }
 
@@ -239,6 +243,7 @@ impl KeyDict {
             None => {
                 self.ids.insert(f.clone(), next);
                 self.folded.push(f);
+                self.shown.push(r.trim().to_owned());
                 next
             }
         };
@@ -374,6 +379,11 @@ impl Grain {
 
     fn folded(&self, key: &[u32; MAX_KEYS], i: usize) -> &str {
         &self.dicts[i].folded[key[i] as usize]
+    }
+
+    /// Key `i` as the source first spelled it (trimmed).
+    fn shown(&self, key: &[u32; MAX_KEYS], i: usize) -> &str {
+        &self.dicts[i].shown[key[i] as usize]
     }
 }
 
@@ -524,9 +534,10 @@ impl ChargeSums {
         let mut statuses = StringChunkedBuilder::new("status".into(), n);
         let mut totals: BTreeMap<(String, Status), Total> = BTreeMap::new();
         let (mut pc, mut lg) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        let mut failing_rows = 0;
         for (key, s) in &rows {
             for (i, part) in parts.iter_mut().enumerate() {
-                part.append_value(grain.folded(key, i));
+                part.append_value(grain.shown(key, i));
             }
             let invoice_empty = grain.folded(key, invoice_pos).is_empty();
             let currency = grain.folded(key, currency_pos);
@@ -534,6 +545,9 @@ impl ChargeSums {
             let (p, l) = (s.pc / div, s.ledger / div);
             let st = status_of(s.pc_lines, s.ledger_rows, invoice_empty, p - l, tol);
             statuses.append_value(st.as_str());
+            if st.is_failure() && (p.abs() > tol || l.abs() > tol) {
+                failing_rows += 1;
+            }
             pc.push(p);
             lg.push(l);
             let t = match totals.get_mut(&(currency.to_owned(), st)) {
@@ -572,6 +586,7 @@ impl ChargeSums {
             invoice_scale,
             totals,
             invoice_check_counts,
+            failing_rows,
         };
         let ledger_sums = sums_by_currency(ledger, "currency", &booked)?;
         check_conservation(&outcome, &self.by_currency, &ledger_sums)?;
@@ -695,11 +710,15 @@ fn check_conservation(
     }
     let pe = |e| Error::polars("conservation", e);
     let rc = &outcome.reconciliation;
-    let folded = rc.column("currency").map_err(pe)?.str().map_err(pe)?;
+    // the report shows currencies as spelled: fold them again to meet the sums' keys
+    let shown = rc.column("currency").map_err(pe)?.str().map_err(pe)?;
     let pc_lines = rc.column("pc_lines").map_err(pe)?.u64().map_err(pe)?;
     let ledger_rows = rc.column("ledger_rows").map_err(pe)?.u64().map_err(pe)?;
-    for ((c, p), l) in folded.iter().zip(pc_lines.iter()).zip(ledger_rows.iter()) {
-        let e = rec.entry(c.unwrap_or("").to_owned()).or_default();
+    let mut folded = String::new();
+    for ((c, p), l) in shown.iter().zip(pc_lines.iter()).zip(ledger_rows.iter()) {
+        folded.clear();
+        fold_key_into(c, true, &mut folded);
+        let e = rec.entry(folded.clone()).or_default();
         e.2 += p.unwrap_or(0);
         e.3 += l.unwrap_or(0);
     }

@@ -237,18 +237,17 @@ fn top_differences(o: &Outcome, n: usize) -> Result<String> {
         .into_iter()
         .take_while(|c| c != "pc_amount")
         .collect();
-    let mut sort_by = vec![col("difference").abs()];
-    sort_by.extend(keys.iter().map(|k| col(k.clone())));
-    let mut desc = vec![true];
-    desc.extend(keys.iter().map(|_| false));
+    // ties keep the report's order (folded keys): the keys shown are spelled as first seen
     let top = o
         .reconciliation
         .clone()
         .lazy()
         .filter(failing)
         .sort_by_exprs(
-            sort_by,
-            SortMultipleOptions::default().with_order_descending_multi(desc),
+            [col("difference").abs()],
+            SortMultipleOptions::default()
+                .with_order_descending(true)
+                .with_maintain_order(true),
         )
         .limit(n as IdxSize)
         .collect()

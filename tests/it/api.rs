@@ -92,6 +92,13 @@ out_dir = "reports"
         .unwrap()
     }
 
+    /// `pcrecon fetch --out <dest>` plus `extra` arguments, with the client secret.
+    async fn fetch(&self, dest: &Path, extra: &[&str]) -> Output {
+        let mut args = vec!["fetch", "--out", dest.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        self.pcrecon(&args, &[(SECRET_ENV, SECRET)]).await
+    }
+
     fn reports(&self) -> PathBuf {
         self.dir.join("reports")
     }
@@ -252,18 +259,7 @@ async fn wrong_secret_exits_4_and_leaves_nothing() {
 async fn fetch_out_writes_the_contract_layout_and_refuses_a_full_folder() {
     let w = World::start(&root().join("sample-data/partner-center"), |_| {}).await;
     let dest = w.dir.join("snap");
-    let o = w
-        .pcrecon(
-            &[
-                "fetch",
-                "--out",
-                dest.to_str().unwrap(),
-                "--period",
-                "2025-03",
-            ],
-            &[(SECRET_ENV, SECRET)],
-        )
-        .await;
+    let o = w.fetch(&dest, &["--period", "2025-03"]).await;
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     // March 2025 invoices only, both from the v2 export; blobs byte for byte as stored
     assert!(dest.join("invoices/page-0001.json").is_file());
@@ -290,12 +286,7 @@ async fn fetch_out_writes_the_contract_layout_and_refuses_a_full_folder() {
         !dest.join("invoices/D0517730KQ").exists(),
         "outside --period"
     );
-    let again = w
-        .pcrecon(
-            &["fetch", "--out", dest.to_str().unwrap()],
-            &[(SECRET_ENV, SECRET)],
-        )
-        .await;
+    let again = w.fetch(&dest, &[]).await;
     assert_eq!(
         code(&again),
         2,
@@ -322,12 +313,7 @@ async fn hostile_invoice_ids_stay_inside_the_snapshot() {
     .unwrap();
     let w = World::start(&snap, |_| {}).await;
     let dest = w.dir.join("a/b/snap");
-    let o = w
-        .pcrecon(
-            &["fetch", "--out", dest.to_str().unwrap()],
-            &[(SECRET_ENV, SECRET)],
-        )
-        .await;
+    let o = w.fetch(&dest, &[]).await;
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert!(
         !w.dir.join("a/escaped").exists() && !w.dir.join("escaped").exists(),
@@ -394,4 +380,94 @@ async fn no_secret_in_debug_logs_or_files() {
             assert!(!text.contains(needle), "{name} contains {needle:?}");
         }
     }
+}
+
+/// The sample snapshot copied into `dir` without invoice B's (`G011223344`) usage feed, which
+/// its `invoiceDetails` still list: the fake answers that feed with no items.
+fn sample_without_b_usage(dir: &Path) -> PathBuf {
+    let snap = dir.join("no-usage");
+    copy_tree(&root().join("sample-data/partner-center"), &snap);
+    std::fs::remove_dir_all(snap.join("invoices/G011223344/lineitems/onetime-usagelineitems"))
+        .unwrap();
+    snap
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_feed_is_saved_as_an_empty_page() {
+    let tmp = tempfile::tempdir().unwrap();
+    let snap = sample_without_b_usage(tmp.path());
+    for no_content in [false, true] {
+        let w = World::start(&snap, |o| o.empty_feed_no_content = no_content).await;
+        let dest = w.dir.join("snap");
+        let o = w.fetch(&dest, &["--period", "2024-01"]).await;
+        assert_eq!(code(&o), 0, "204: {no_content}: {}", stderr(&o));
+        let feed = dest.join("invoices/G011223344/lineitems/onetime-usagelineitems");
+        assert_eq!(entries(&feed), ["page-0001.json"], "204: {no_content}");
+        let page = std::fs::read(feed.join("page-0001.json")).unwrap();
+        if no_content {
+            // no body at all: the empty collection the contract names
+            assert_eq!(page, br#"{"totalCount":0,"items":[]}"#);
+        } else {
+            // the empty collection page as the API sent it
+            let v: serde_json::Value = serde_json::from_slice(&page).unwrap();
+            assert_eq!(v["totalCount"], 0);
+            assert_eq!(v["items"], serde_json::json!([]));
+            assert_eq!(v["attributes"]["objectType"], "Collection");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_repeated_once_is_asked_again_and_nothing_is_doubled() {
+    let tmp = tempfile::tempdir().unwrap();
+    let offline = offline_reports(tmp.path());
+    // an offset-paged feed (invoice A's Office lines) and a seek-paged one (invoice B's OneTime lines)
+    for feed in ["office-billinglineitems", "onetime-billinglineitems"] {
+        let w = World::start(&root().join("sample-data/partner-center"), |o| {
+            o.page_size_cap = 2;
+            o.repeat_pages = 1;
+            o.repeat_feed = feed.into();
+        })
+        .await;
+        let o = w.pcrecon(&["run", "-q"], &[(SECRET_ENV, SECRET)]).await;
+        assert_eq!(code(&o), 1, "{feed}: {}", stderr(&o));
+        assert_eq!(
+            w.fake.stats.snapshot()["repeated_pages"],
+            1,
+            "{feed}: the fake repeated a page"
+        );
+        assert_same_reports(&w.reports().join("latest"), &offline);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_that_keeps_repeating_exits_4_and_leaves_no_snapshot() {
+    let w = World::start(&root().join("sample-data/partner-center"), |o| {
+        o.page_size_cap = 2;
+        o.repeat_pages = u32::MAX;
+        o.repeat_feed = "onetime-billinglineitems".into();
+    })
+    .await;
+    let dest = w.dir.join("out/snap");
+    let o = w.fetch(&dest, &[]).await;
+    let err = stderr(&o);
+    assert_eq!(code(&o), 4, "{err}");
+    assert!(
+        err.contains(
+            "invoice G011223344 onetime-billinglineitems: page 2 repeats page 1 item for item \
+             (asked 3 times)"
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        w.fake.stats.snapshot()["repeated_pages"],
+        3,
+        "asked 3 times"
+    );
+    assert!(!dest.exists(), "no snapshot under its final name");
+    assert_eq!(
+        entries(&w.dir.join("out")),
+        Vec::<String>::new(),
+        "not even a partial one"
+    );
 }

@@ -33,6 +33,20 @@ pub fn pcrecon_env(args: &[&str], env: &[(&str, &str)]) -> Output {
     cmd.output().expect("run pcrecon")
 }
 
+/// `pcrecon reconcile --config <config> --snapshot <snapshot> -q` plus `extra` arguments.
+pub fn reconcile_with(config: &Path, snapshot: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "reconcile",
+        "--config",
+        config.to_str().unwrap(),
+        "--snapshot",
+        snapshot.to_str().unwrap(),
+        "-q",
+    ];
+    args.extend_from_slice(extra);
+    pcrecon(&args)
+}
+
 /// The exit code (panics on a signal).
 pub fn code(o: &Output) -> i32 {
     o.status.code().expect("exit code")

@@ -8,3 +8,4 @@ mod common;
 mod golden;
 mod properties;
 mod streaming;
+mod zero_amount;

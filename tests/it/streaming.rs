@@ -79,16 +79,7 @@ fn sample_ledger() -> String {
 /// `pcrecon reconcile` of `snap` against the sample ledger, reports under `dir/reports`.
 fn reconcile(dir: &Path, snap: &Path, extra: &[&str]) -> std::process::Output {
     let cfg = write_config(dir, snap, &[sample_ledger()], "");
-    let mut args = vec![
-        "reconcile",
-        "--config",
-        cfg.to_str().unwrap(),
-        "--snapshot",
-        snap.to_str().unwrap(),
-        "-q",
-    ];
-    args.extend_from_slice(extra);
-    pcrecon(&args)
+    reconcile_with(&cfg, snap, extra)
 }
 
 #[test]

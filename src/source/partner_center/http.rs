@@ -125,6 +125,11 @@ impl Api {
         &self.correlation_id
     }
 
+    /// The retry policy (its backoff also paces the fetch's own re-asks).
+    pub fn policy(&self) -> &RetryPolicy {
+        &self.policy
+    }
+
     /// Sends `call` until it succeeds (2xx) or fails for good; the body is read in full.
     pub async fn send(&self, call: &Call) -> Result<Reply> {
         self.with_retries(call, |resp| async move {

@@ -413,20 +413,72 @@ async fn fetch_invoice(ctx: &Arc<Ctx>, inv: &Invoice, date: Option<NaiveDate>) -
     Ok(())
 }
 
-/// All pages of one v1 feed, saved as received.
+/// How often a page that repeats its predecessor is asked for before the fetch gives up.
+const REPEATED_PAGE_ASKS: u32 = 3;
+
+/// The page written for a feed the API answers with no body at all (e.g. 204 No Content): the
+/// snapshot keeps every fetched feed, an empty one as an empty page.
+const EMPTY_PAGE: &[u8] = br#"{"totalCount":0,"items":[]}"#;
+
+/// Whether collection page `page` repeats page `previous` item for item (a non-empty page; each
+/// item compared as the raw JSON text received).
+fn repeats_page(previous: &[u8], page: &[u8]) -> bool {
+    fn items(body: &[u8]) -> Option<Vec<&serde_json::value::RawValue>> {
+        serde_json::from_slice::<Collection<&serde_json::value::RawValue>>(crate::model::strip_bom(
+            body,
+        ))
+        .ok()
+        .map(|c| c.items)
+    }
+    match (items(previous), items(page)) {
+        (Some(p), Some(c)) => {
+            !c.is_empty() && p.len() == c.len() && p.iter().zip(&c).all(|(a, b)| a.get() == b.get())
+        }
+        _ => false,
+    }
+}
+
+/// All pages of one v1 feed, saved as received (an empty body as [`EMPTY_PAGE`]). A page whose
+/// items repeat the previous page's is asked for again, and the fetch fails if it keeps doing
+/// so: saving it would double its amounts.
 async fn fetch_feed(ctx: &Ctx, id: &str, folder: &str, feed: Feed, currency: &str) -> Result<()> {
     let pc = &ctx.cfg.partner_center;
     let (first, paging) = feed_request(&pc.api_base, id, feed, currency, pc.page_size)?;
     let mut call = Call::get(first.clone(), Audience::PartnerCenterApp);
     let mut offset = 0usize;
     let feed_folder = feed.spec().folder;
+    let mut previous: Option<bytes::Bytes> = None;
     for n in 1.. {
-        let reply = ctx.api.send(&call).await?;
+        let mut asked = 1;
+        let body = loop {
+            let reply = ctx.api.send(&call).await?;
+            let body = if crate::model::strip_bom(&reply.body).trim_ascii().is_empty() {
+                bytes::Bytes::from_static(EMPTY_PAGE)
+            } else {
+                reply.body
+            };
+            if !previous.as_ref().is_some_and(|p| repeats_page(p, &body)) {
+                break body;
+            }
+            if asked == REPEATED_PAGE_ASKS {
+                return Err(Error::Source(format!(
+                    "invoice {id} {}: page {n} repeats page {} item for item (asked {asked} times); \
+                     the API's paging is faulty, try again later",
+                    feed_folder,
+                    n - 1
+                )));
+            }
+            let wait = ctx.api.policy().backoff(asked, retry::random_u64());
+            tracing::warn!(invoice = %id, feed = feed_folder, page = n, asked, wait_ms = wait.as_millis() as u64,
+                "the page repeats the previous one item for item; asking again");
+            tokio::time::sleep(wait).await;
+            asked += 1;
+        };
         ctx.writer.write(
             &format!("{folder}/lineitems/{feed_folder}/page-{n:04}.json"),
-            &reply.body,
+            &body,
         )?;
-        let view = page_info(&reply.body, &format!("{feed_folder} page {n}"))?;
+        let view = page_info(&body, &format!("{feed_folder} page {n}"))?;
         match next_request(&first, &paging, offset, &view)? {
             Some((url, token)) => {
                 offset += view.items;
@@ -437,6 +489,7 @@ async fn fetch_feed(ctx: &Ctx, id: &str, folder: &str, feed: Feed, currency: &st
             }
             None => break,
         }
+        previous = Some(body);
         if n >= 100_000 {
             return Err(Error::Source(format!(
                 "{feed_folder}: more than 100,000 pages"
@@ -705,6 +758,24 @@ mod tests {
         let p = page_info(last, "p").unwrap();
         assert!(p.next.is_none() && p.items == 0);
         assert!(page_info(b"{\"items\": [", "p").is_err());
+    }
+
+    #[test]
+    fn a_page_repeats_only_when_every_item_is_the_same() {
+        let p1 = br#"{"items":[{"a":1},{"a":2}],"links":{"next":{"uri":"/x?offset=2"}}}"#;
+        let again =
+            br#"{"totalCount":2,"items":[{"a":1},{"a":2}],"links":{"next":{"uri":"/x?offset=4"}}}"#;
+        assert!(repeats_page(p1, again), "same items, other links");
+        assert!(!repeats_page(p1, br#"{"items":[{"a":1},{"a":3}]}"#));
+        assert!(
+            !repeats_page(p1, br#"{"items":[{"a":1}]}"#),
+            "a shorter page"
+        );
+        assert!(
+            !repeats_page(br#"{"items":[]}"#, br#"{"items":[]}"#),
+            "empty pages"
+        );
+        assert!(!repeats_page(p1, b"not json"));
     }
 
     #[test]
