@@ -48,6 +48,19 @@ pub enum Error {
     /// Source failure (authentication, API unreachable after all retries): exit 4.
     #[error("{0}")]
     Source(String),
+    /// Another run holds the lock on the same report folder (or snapshot root): exit 6.
+    /// Nothing was fetched or written.
+    #[error(
+        "another pcrecon run holds the lock {}{}; it is still running: let it finish (or check that no second cron entry or service runs pcrecon on the same folder)",
+        path.display(),
+        holder.map(|p| format!(" (pid {p})")).unwrap_or_default()
+    )]
+    Locked {
+        /// The lock file.
+        path: PathBuf,
+        /// The holder's pid, as its lock file says.
+        holder: Option<u32>,
+    },
     /// A broken internal invariant (e.g. money not conserved): a bug, exit 5.
     #[error("internal error (a bug in pcrecon, please report it): {0}")]
     Internal(String),
@@ -82,6 +95,7 @@ impl Error {
             Error::Input { .. } | Error::Output { .. } => 3,
             Error::Source(_) => 4,
             Error::Internal(_) => 5,
+            Error::Locked { .. } => 6,
         }
     }
 

@@ -16,6 +16,7 @@ pub mod cmd;
 pub mod config;
 pub mod error;
 pub mod ledger;
+pub mod lock;
 pub mod model;
 pub mod money;
 pub mod normalise;

@@ -3,13 +3,17 @@
 //! Only fetches: writes a snapshot of the Partner Center and Graph responses (the contract's
 //! layout) into `--out DIR` (created; it must not exist or be empty) or, without `--out`, into
 //! `<snapshot_dir>/<run-id>/`. A fetch that fails leaves no snapshot under its final name.
-//! Exit 0 (done), 2 (config, missing secret), 4 (authentication or API failure after retries).
+//! Exit 0 (done), 2 (config, missing secret), 4 (authentication or API failure after retries),
+//! 6 (another fetch holds the lock on the snapshot root).
+
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 
 use super::Global;
 use crate::config::SourceKind;
 use crate::error::{Error, Result};
+use crate::lock::RunLock;
 use crate::report::publish;
 use crate::source::partner_center;
 
@@ -28,6 +32,16 @@ pub fn execute(g: &Global, _a: &FetchArgs) -> Result<i32> {
             cfg.source.dir.display()
         )));
     }
+    // one fetch at a time per snapshot root: `snapshot_dir`, or the folder `--out` is made in
+    let root = match &g.out {
+        Some(dir) => super::absolute(dir)
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from(".")),
+        None => cfg.source.snapshot_dir.clone(),
+    };
+    let lock = RunLock::acquire(&root)?;
+    lock.remove_stale_staging();
     let dest = match &g.out {
         Some(dir) => super::absolute(dir),
         None => cfg

@@ -10,6 +10,7 @@ use clap::Args;
 
 use super::Global;
 use crate::error::Result;
+use crate::lock::RunLock;
 use crate::pipeline::{self, RunOptions};
 
 /// Arguments of `reconcile`.
@@ -24,6 +25,9 @@ pub struct ReconcileArgs {
 pub fn execute(g: &Global, a: &ReconcileArgs) -> Result<i32> {
     let started = chrono::Utc::now();
     let cfg = g.load_config()?;
+    let out_dir = g.out_dir(&cfg);
+    let lock = RunLock::acquire(&out_dir)?;
+    lock.remove_stale_staging();
     pipeline::reconcile_snapshot(
         &cfg,
         RunOptions {
@@ -32,7 +36,7 @@ pub fn execute(g: &Global, a: &ReconcileArgs) -> Result<i32> {
             run_id: None,
             snapshot: super::absolute(&a.snapshot),
             periods: g.periods.clone(),
-            out_dir: g.out_dir(&cfg),
+            out_dir,
             progress: g.progress(),
         },
     )

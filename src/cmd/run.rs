@@ -9,6 +9,7 @@ use clap::Args;
 use super::Global;
 use crate::config::SourceKind;
 use crate::error::Result;
+use crate::lock::RunLock;
 use crate::pipeline::{self, RunOptions};
 use crate::report::publish;
 use crate::source::partner_center;
@@ -22,6 +23,8 @@ pub fn execute(g: &Global, _a: &RunArgs) -> Result<i32> {
     let started = chrono::Utc::now();
     let cfg = g.load_config()?;
     let out_dir = g.out_dir(&cfg);
+    let lock = RunLock::acquire(&out_dir)?;
+    lock.remove_stale_staging();
     let (snapshot, run_id) = match cfg.source.kind {
         SourceKind::Snapshot => (cfg.source.dir.clone(), None),
         SourceKind::PartnerCenter => {

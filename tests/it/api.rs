@@ -471,3 +471,55 @@ async fn a_page_that_keeps_repeating_exits_4_and_leaves_no_snapshot() {
         "not even a partial one"
     );
 }
+
+/// The run lock: a second run on the same report folder exits 6 at once, naming the lock file
+/// and the holder's pid, and writes nothing; a holder killed with SIGKILL blocks nobody, and the
+/// next run removes the staging folder it left.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_run_is_refused_by_the_lock_and_a_killed_holder_blocks_nobody() {
+    // slow answers keep the first run inside its fetch long enough to be caught there
+    let w = World::start(&root().join("sample-data/partner-center"), |o| {
+        o.latency_ms = 400
+    })
+    .await;
+    let mut first = std::process::Command::new(env!("CARGO_BIN_EXE_pcrecon"))
+        .current_dir(&w.dir)
+        .args(["run", "-q", "--config", w.config.to_str().unwrap()])
+        .env(SECRET_ENV, SECRET)
+        .env("NO_COLOR", "1")
+        .env_remove("RUST_LOG")
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let lock = w.reports().join(".pcrecon.lock");
+    let pid = first.id().to_string();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::fs::read_to_string(&lock).unwrap_or_default().trim() != pid {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the first run never took the lock"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // a staging folder as a run killed while writing would leave it
+    let stale = w.reports().join(".pcrecon-staging-2026-01-01T000000Z-1");
+    std::fs::create_dir(&stale).unwrap();
+
+    let second = w.pcrecon(&["run", "-q"], &[(SECRET_ENV, SECRET)]).await;
+    assert_eq!(code(&second), 6, "{}", stderr(&second));
+    let msg = stderr(&second);
+    assert!(msg.contains(&lock.to_string_lossy().into_owned()), "{msg}");
+    assert!(msg.contains(&format!("pid {pid}")), "{msg}");
+    assert!(stale.is_dir(), "a refused run touches nothing");
+    assert!(!w.reports().join("latest").exists());
+
+    first.kill().unwrap(); // SIGKILL: no clean-up of its own
+    first.wait().unwrap();
+    let third = w.pcrecon(&["run", "-q"], &[(SECRET_ENV, SECRET)]).await;
+    assert_eq!(code(&third), 1, "{}", stderr(&third));
+    assert!(w.reports().join("latest/reconciliation.csv").is_file());
+    assert!(
+        !stale.exists(),
+        "the next run removes a killed run's staging folder"
+    );
+}

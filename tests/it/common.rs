@@ -78,11 +78,13 @@ pub fn dec(s: &str) -> Decimal {
     Decimal::from_str(s).unwrap_or_else(|e| panic!("{s:?} is not a decimal: {e}"))
 }
 
-/// The folders directly under `dir` (hidden ones included), sorted.
+/// The folders directly under `dir` (hidden ones included), sorted; the run lock's file
+/// (`.pcrecon.lock`, kept between runs by design) is left out.
 pub fn entries(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = match std::fs::read_dir(dir) {
         Ok(rd) => rd
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n != ".pcrecon.lock")
             .collect(),
         Err(_) => Vec::new(),
     };
