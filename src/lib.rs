@@ -24,4 +24,5 @@ pub mod pipeline;
 pub mod progress;
 pub mod reconcile;
 pub mod report;
+pub mod signals;
 pub mod source;

@@ -523,3 +523,39 @@ async fn a_second_run_is_refused_by_the_lock_and_a_killed_holder_blocks_nobody()
         "the next run removes a killed run's staging folder"
     );
 }
+
+/// SIGINT during the fetch: the partial snapshot and the report staging are removed, exit 130.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigint_during_fetch_leaves_no_partial_snapshot_and_exits_130() {
+    let w = World::start(&root().join("sample-data/partner-center"), |o| {
+        o.latency_ms = 400
+    })
+    .await;
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_pcrecon"))
+        .current_dir(&w.dir)
+        .args(["run", "-q", "--config", w.config.to_str().unwrap()])
+        .env(SECRET_ENV, SECRET)
+        .env_remove("RUST_LOG")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let snapshots = w.dir.join("snapshots");
+    let pid = child.id();
+    let out = tokio::task::spawn_blocking(move || {
+        wait_for("the partial snapshot", || {
+            entries(&snapshots).iter().any(|e| e.contains(".partial-"))
+        });
+        send_signal(pid, "INT");
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(entries(&w.dir.join("snapshots")), Vec::<String>::new());
+    assert_eq!(entries(&w.reports()), Vec::<String>::new());
+}

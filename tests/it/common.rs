@@ -120,3 +120,25 @@ pub fn write_config(dir: &Path, snapshot: &Path, ledger_paths: &[String], extra:
     std::fs::write(&p, text).unwrap();
     p
 }
+
+/// Sends `signal` (`TERM`, `INT`) to process `pid` with kill(1).
+pub fn send_signal(pid: u32, signal: &str) {
+    let ok = std::process::Command::new("kill")
+        .args([&format!("-{signal}"), &pid.to_string()])
+        .status()
+        .expect("run kill")
+        .success();
+    assert!(ok, "kill -{signal} {pid}");
+}
+
+/// Waits up to 30 s for `ready` (polling every 10 ms); panics naming `what` otherwise.
+pub fn wait_for(what: &str, mut ready: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !ready() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}

@@ -241,3 +241,49 @@ fn identical_lines_get_numbered_line_refs_within_and_across_files() {
         "the first keeps the plain key: {refs:?}"
     );
 }
+
+/// SIGTERM while the charges are being parsed and written: pcrecon cleans up and exits 143
+/// within seconds, no staging folder is left, nothing is published, and the lock is free again.
+#[test]
+fn sigterm_during_parse_removes_the_staging_folder_and_exits_143() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (snap, _) = snapshot_with_big_blob(tmp.path(), None);
+    let cfg = write_config(tmp.path(), &snap, &[sample_ledger()], "");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_pcrecon"))
+        .args(["reconcile", "-q", "--config", cfg.to_str().unwrap()])
+        .args(["--snapshot", snap.to_str().unwrap()])
+        .env_remove("RUST_LOG")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let reports = tmp.path().join("reports");
+    // the staging folder is made once the snapshot is open, just before the parse starts
+    wait_for("the staging folder", || {
+        entries(&reports)
+            .iter()
+            .any(|e| e.starts_with(".pcrecon-staging-"))
+    });
+    let sent = std::time::Instant::now();
+    send_signal(child.id(), "TERM");
+    let out = child.wait_with_output().unwrap();
+    let took = sent.elapsed();
+    assert_eq!(
+        out.status.code(),
+        Some(143),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        took < std::time::Duration::from_secs(5),
+        "stopped in {took:?}"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("SIGTERM"));
+    assert_eq!(
+        entries(&reports),
+        Vec::<String>::new(),
+        "nothing left, nothing published"
+    );
+    // the lock went with the process: the next run goes through
+    let again = reconcile(tmp.path(), &snap, &[]);
+    assert_eq!(code(&again), 1, "{}", stderr(&again));
+}
