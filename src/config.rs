@@ -298,6 +298,9 @@ impl Config {
         r(&mut self.source.snapshot_dir);
         r(&mut self.partner_center.refresh_token_file);
         r(&mut self.report.out_dir);
+        if !self.report.metrics_file.as_os_str().is_empty() {
+            r(&mut self.report.metrics_file);
+        }
         // ledger globs stay as written: the rejected-rows report shows paths as the patterns spell them
     }
 

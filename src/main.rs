@@ -10,7 +10,7 @@ use tracing_subscriber::EnvFilter;
 fn main() {
     let cli = Cli::parse();
     init_logging(&cli.global);
-    pcrecon::signals::install();
+    pcrecon::lifecycle::signals::install();
     let code = match cmd::dispatch(&cli) {
         Ok(code) => code,
         Err(e) => {

@@ -10,7 +10,9 @@ use polars::prelude::DataFrame;
 use crate::config::{Config, FailOn, Formats};
 use crate::error::{Error, Result};
 use crate::ledger::{self, Ledger, LedgerFile};
+use crate::lifecycle::metrics::GrainMetric;
 use crate::model::period::Period;
+use crate::money::format_scaled;
 use crate::normalise;
 use crate::progress::Progress;
 use crate::reconcile::{self, Outcome, Rules};
@@ -40,8 +42,18 @@ pub struct RunOptions<'a> {
 /// Stage durations for summary.json, in the order the stages ran.
 type Timings = Vec<(&'static str, Duration)>;
 
-/// Reconciles one snapshot and publishes the reports; returns the exit status (0 or 1).
-pub fn reconcile_snapshot(cfg: &Config, opts: RunOptions<'_>) -> Result<i32> {
+/// What a published run hands back to its command (for metrics).
+#[derive(Debug)]
+pub struct Published {
+    /// 0 or 1.
+    pub exit_status: i32,
+    /// Grain rows and Σ difference per currency and status.
+    pub grain: Vec<GrainMetric>,
+}
+
+/// Reconciles one snapshot and publishes the reports; returns the exit status (0 or 1) and the
+/// figures monitoring reads.
+pub fn reconcile_snapshot(cfg: &Config, opts: RunOptions<'_>) -> Result<Published> {
     let mut timings = Timings::new();
     // fail fast on ledger paths before the expensive snapshot parse
     let ledger_files = ledger::resolve(&cfg.ledger.paths, &cfg.base_dir)?;
@@ -96,7 +108,24 @@ pub fn reconcile_snapshot(cfg: &Config, opts: RunOptions<'_>) -> Result<i32> {
     opts.progress.finish();
     tracing::info!(run_id = %run_id, reports = %folder.display(), exit_status, "run complete");
     log_totals(&reconciled.outcome);
-    Ok(exit_status)
+    Ok(Published {
+        exit_status,
+        grain: grain_metrics(&reconciled.outcome),
+    })
+}
+
+/// The totals per currency and status, as monitoring reads them.
+fn grain_metrics(outcome: &Outcome) -> Vec<GrainMetric> {
+    outcome
+        .totals
+        .iter()
+        .map(|((currency, status), t)| GrainMetric {
+            currency: currency.clone(),
+            status: status.as_str(),
+            rows: t.rows,
+            difference: format_scaled(t.pc_amount - t.ledger_amount, outcome.scale),
+        })
+        .collect()
 }
 
 /// What streaming the snapshot and reading the ledger produced.

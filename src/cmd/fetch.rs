@@ -13,7 +13,7 @@ use clap::Args;
 use super::Global;
 use crate::config::SourceKind;
 use crate::error::{Error, Result};
-use crate::lock::RunLock;
+use crate::lifecycle::{self, lock::RunLock};
 use crate::report::publish;
 use crate::source::partner_center;
 
@@ -50,6 +50,9 @@ pub fn execute(g: &Global, _a: &FetchArgs) -> Result<i32> {
             .join(publish::run_id(started, &[&cfg.source.snapshot_dir])),
     };
     let outcome = partner_center::fetch(&cfg, g.fetch_options(dest))?;
+    if g.out.is_none() {
+        lifecycle::retention::prune(&root, cfg.source.keep_snapshots as usize, "snapshot");
+    }
     tracing::info!(snapshot = %outcome.snapshot.display(), invoices = outcome.invoices_fetched, "snapshot written");
     super::print_stdout(&format!("{}\n", outcome.snapshot.display()));
     Ok(0)

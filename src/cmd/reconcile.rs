@@ -5,12 +5,13 @@
 //! found), 2 (config), 3 (input data).
 
 use std::path::PathBuf;
+use std::time::Instant;
 
 use clap::Args;
 
 use super::Global;
 use crate::error::Result;
-use crate::lock::RunLock;
+use crate::lifecycle::{self, lock::RunLock};
 use crate::pipeline::{self, RunOptions};
 
 /// Arguments of `reconcile`.
@@ -28,7 +29,8 @@ pub fn execute(g: &Global, a: &ReconcileArgs) -> Result<i32> {
     let out_dir = g.out_dir(&cfg);
     let lock = RunLock::acquire(&out_dir)?;
     lock.remove_stale_staging();
-    pipeline::reconcile_snapshot(
+    let clock = Instant::now();
+    let result = pipeline::reconcile_snapshot(
         &cfg,
         RunOptions {
             command: "reconcile",
@@ -36,8 +38,10 @@ pub fn execute(g: &Global, a: &ReconcileArgs) -> Result<i32> {
             run_id: None,
             snapshot: super::absolute(&a.snapshot),
             periods: g.periods.clone(),
-            out_dir,
+            out_dir: out_dir.clone(),
             progress: g.progress(),
         },
-    )
+    );
+    lifecycle::after_run(&cfg, &out_dir, clock, &result, (0, 0));
+    result.map(|p| p.exit_status)
 }

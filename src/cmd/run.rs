@@ -4,12 +4,14 @@
 //! reconciles the configured snapshot folder (`source.dir`) offline; with `"partner_center"` it
 //! first fetches a new snapshot into `<snapshot_dir>/<run-id>/` (the report folder shares the id).
 
+use std::time::Instant;
+
 use clap::Args;
 
 use super::Global;
 use crate::config::SourceKind;
 use crate::error::Result;
-use crate::lock::RunLock;
+use crate::lifecycle::{self, lock::RunLock};
 use crate::pipeline::{self, RunOptions};
 use crate::report::publish;
 use crate::source::partner_center;
@@ -25,25 +27,32 @@ pub fn execute(g: &Global, _a: &RunArgs) -> Result<i32> {
     let out_dir = g.out_dir(&cfg);
     let lock = RunLock::acquire(&out_dir)?;
     lock.remove_stale_staging();
-    let (snapshot, run_id) = match cfg.source.kind {
-        SourceKind::Snapshot => (cfg.source.dir.clone(), None),
-        SourceKind::PartnerCenter => {
-            let run_id = publish::run_id(started, &[&out_dir, &cfg.source.snapshot_dir]);
-            let dest = cfg.source.snapshot_dir.join(&run_id);
-            let fetched = partner_center::fetch(&cfg, g.fetch_options(dest))?;
-            (fetched.snapshot, Some(run_id))
-        }
-    };
-    pipeline::reconcile_snapshot(
-        &cfg,
-        RunOptions {
-            command: "run",
-            started,
-            run_id,
-            snapshot,
-            periods: g.periods.clone(),
-            out_dir,
-            progress: g.progress(),
-        },
-    )
+    let clock = Instant::now();
+    let mut http = (0, 0);
+    let result = (|| {
+        let (snapshot, run_id) = match cfg.source.kind {
+            SourceKind::Snapshot => (cfg.source.dir.clone(), None),
+            SourceKind::PartnerCenter => {
+                let run_id = publish::run_id(started, &[&out_dir, &cfg.source.snapshot_dir]);
+                let dest = cfg.source.snapshot_dir.join(&run_id);
+                let fetched = partner_center::fetch(&cfg, g.fetch_options(dest))?;
+                http = fetched.request_counts();
+                (fetched.snapshot, Some(run_id))
+            }
+        };
+        pipeline::reconcile_snapshot(
+            &cfg,
+            RunOptions {
+                command: "run",
+                started,
+                run_id,
+                snapshot,
+                periods: g.periods.clone(),
+                out_dir: out_dir.clone(),
+                progress: g.progress(),
+            },
+        )
+    })();
+    lifecycle::after_run(&cfg, &out_dir, clock, &result, http);
+    result.map(|p| p.exit_status)
 }

@@ -81,6 +81,10 @@ pub struct ReportConfig {
     pub formats: Formats,
     /// `difference` or `never`.
     pub fail_on: FailOn,
+    /// Run folders kept in `out_dir` after a publish (0 = keep all).
+    pub keep_runs: u32,
+    /// The Prometheus textfile rewritten after every run (empty = none).
+    pub metrics_file: PathBuf,
 }
 
 impl Default for ReportConfig {
@@ -89,6 +93,8 @@ impl Default for ReportConfig {
             out_dir: "reports".into(),
             formats: Formats::default(),
             fail_on: FailOn::Difference,
+            keep_runs: 0,
+            metrics_file: PathBuf::new(),
         }
     }
 }

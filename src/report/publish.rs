@@ -39,7 +39,7 @@ impl Staging {
         fs::create_dir_all(out_dir).map_err(io)?;
         let path = out_dir.join(format!(".pcrecon-staging-{run_id}-{}", std::process::id()));
         fs::create_dir(&path).map_err(io)?;
-        crate::signals::stage(&path);
+        crate::lifecycle::signals::stage(&path);
         Ok(Staging {
             out_dir: out_dir.to_path_buf(),
             path,
@@ -62,7 +62,7 @@ impl Staging {
                 "it appeared during the run",
             ));
         }
-        crate::signals::publish_rename(&self.path, &target)
+        crate::lifecycle::signals::publish_rename(&self.path, &target)
             .map_err(|e| Error::output("cannot move the reports into", &target, e))?;
         self.published = true;
         let tmp_link = self.out_dir.join(format!(".latest-{}", std::process::id()));
@@ -101,7 +101,7 @@ impl Drop for Staging {
     fn drop(&mut self) {
         if !self.published {
             let _ = fs::remove_dir_all(&self.path);
-            crate::signals::unstage(&self.path);
+            crate::lifecycle::signals::unstage(&self.path);
         }
     }
 }

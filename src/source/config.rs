@@ -28,6 +28,8 @@ pub struct SourceConfig {
     pub dir: PathBuf,
     /// Where `run` keeps fetched snapshots (`kind = "partner_center"`).
     pub snapshot_dir: PathBuf,
+    /// Snapshots kept in `snapshot_dir` after a fetch (0 = keep all).
+    pub keep_snapshots: u32,
 }
 
 impl Default for SourceConfig {
@@ -36,6 +38,7 @@ impl Default for SourceConfig {
             kind: SourceKind::Snapshot,
             dir: "sample-data/partner-center".into(),
             snapshot_dir: "snapshots".into(),
+            keep_snapshots: 0,
         }
     }
 }

@@ -58,6 +58,7 @@ max_attempts = 10
 paths = [{ledger:?}]
 [report]
 out_dir = "reports"
+metrics_file = "pcrecon.prom"
 "#,
                 ledger = root().join("sample-data/ledger/*.csv").to_string_lossy()
             ),
@@ -221,6 +222,20 @@ async fn faults_and_short_tokens_change_nothing() {
         "every retry answers an injected fault: {http} vs {stats}"
     );
     eprintln!("fault run: fake {stats}; pcrecon {http}");
+
+    // the metrics textfile reports the same requests and retries
+    let text = std::fs::read_to_string(w.dir.join("pcrecon.prom")).unwrap();
+    let value = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse::<u64>().ok())
+            .unwrap_or_else(|| panic!("{name} in {text}"))
+    };
+    assert_eq!(
+        value("pcrecon_http_requests_total"),
+        http["requests"].as_u64().unwrap()
+    );
+    let all_retries = retries + http["retries_unauthorized"].as_u64().unwrap_or(0);
+    assert_eq!(value("pcrecon_http_retries_total"), all_retries);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,6 +6,7 @@ mod api;
 mod bad_input;
 mod common;
 mod golden;
+mod nightly;
 mod properties;
 mod streaming;
 mod zero_amount;

@@ -55,6 +55,18 @@ pub struct FetchOutcome {
     pub stats: Value,
 }
 
+impl FetchOutcome {
+    /// (requests sent, requests retried for any reason), for monitoring.
+    pub fn request_counts(&self) -> (u64, u64) {
+        let n = |k: &str| self.stats.get(k).and_then(Value::as_u64).unwrap_or(0);
+        let retries = ["throttled", "server_error", "network", "unauthorized"]
+            .iter()
+            .map(|r| n(&format!("retries_{r}")))
+            .sum();
+        (n("requests"), retries)
+    }
+}
+
 /// The feeds an invoice lists (`invoiceDetails`), in a fixed order, without repeats.
 fn feeds_of(inv: &Invoice) -> Vec<Feed> {
     let mut feeds: Vec<Feed> = inv

@@ -41,7 +41,7 @@ impl SnapshotWriter {
         let tmp = parent.join(format!(".{name}.partial-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&tmp);
         std::fs::create_dir(&tmp).map_err(|e| Error::output("cannot create", &tmp, e))?;
-        crate::signals::stage(&tmp);
+        crate::lifecycle::signals::stage(&tmp);
         Ok(SnapshotWriter {
             dest: dest.to_path_buf(),
             tmp,
@@ -77,7 +77,7 @@ impl SnapshotWriter {
             std::fs::remove_dir(&self.dest)
                 .map_err(|e| Error::output("cannot replace", &self.dest, e))?;
         }
-        crate::signals::publish_rename(&self.tmp, &self.dest)
+        crate::lifecycle::signals::publish_rename(&self.tmp, &self.dest)
             .map_err(|e| Error::output("cannot move the snapshot into place at", &self.dest, e))?;
         self.done = true;
         Ok(self.dest.clone())
@@ -88,7 +88,7 @@ impl Drop for SnapshotWriter {
     fn drop(&mut self) {
         if !self.done {
             let _ = std::fs::remove_dir_all(&self.tmp);
-            crate::signals::unstage(&self.tmp);
+            crate::lifecycle::signals::unstage(&self.tmp);
         }
     }
 }
