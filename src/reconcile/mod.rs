@@ -3,6 +3,7 @@
 //!
 //! Takes frames, returns frames: never touches files.
 
+pub mod changes;
 pub mod config;
 
 use std::collections::BTreeMap;
