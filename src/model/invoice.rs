@@ -3,6 +3,7 @@
 
 use serde::Deserialize;
 
+use super::feed::Feed;
 use super::{Money, Text, enum_eq};
 
 /// A `ResourceCollection` page (§3.1): the items plus the paging links.
@@ -108,6 +109,25 @@ impl Invoice {
             out.extend(nested.documents());
         }
         out
+    }
+
+    /// The feeds this document lists (`invoiceDetails`), in feed order without repeats, each with
+    /// the detail that listed it first; `none` and pairs that map to no feed are left out.
+    pub fn listed_feeds(&self) -> Vec<(Feed, &InvoiceDetail)> {
+        let mut feeds: Vec<(Feed, &InvoiceDetail)> = self
+            .invoice_details
+            .iter()
+            .filter_map(|d| {
+                Feed::from_detail(
+                    d.billing_provider.as_deref().unwrap_or(""),
+                    d.invoice_line_item_type.as_deref().unwrap_or(""),
+                )
+                .map(|f| (f, d))
+            })
+            .collect();
+        feeds.sort_by_key(|(f, _)| *f);
+        feeds.dedup_by_key(|(f, _)| *f);
+        feeds
     }
 
     /// Whether this document is an invoice or a credit note (`documentType` compared without

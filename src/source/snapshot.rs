@@ -174,6 +174,7 @@ impl Snapshot {
                 let invoice_type = InvoiceType::of(&header);
                 let folder = root.join("invoices").join(invoice_folder_name(&header.id));
                 let parts = invoice_parts(&folder, &header.id)?;
+                check_complete(&header, &folder, &parts)?;
                 invoices.push(SnapshotInvoice {
                     header,
                     date,
@@ -201,6 +202,29 @@ impl Snapshot {
             outside_period,
         })
     }
+}
+
+/// Refuses an invoice that lists a feed the snapshot holds no files for: read as is, its lines
+/// would be missing without a word. A feed the v2 export carries is there when the export is.
+fn check_complete(header: &Invoice, folder: &Path, parts: &[Part]) -> Result<()> {
+    let has_export = folder.join("export").join("manifest.json").is_file();
+    for (feed, detail) in header.listed_feeds() {
+        let spec = feed.spec();
+        if parts.iter().any(|p| p.feed == feed) || (spec.also_in_export && has_export) {
+            continue;
+        }
+        return Err(Error::input_file(
+            &folder.join("lineitems").join(spec.folder),
+            format!(
+                "invoice {} lists feed {} ({}, {}) but the snapshot has no files for it; the snapshot is incomplete: fetch it again",
+                header.id,
+                spec.folder,
+                detail.billing_provider.as_deref().unwrap_or(""),
+                detail.invoice_line_item_type.as_deref().unwrap_or(""),
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Lists the line item files of one invoice folder.

@@ -106,3 +106,21 @@ fn a_blob_count_that_disagrees_with_the_blobs_exits_3() {
     }
     assert!(rows.is_empty());
 }
+
+#[test]
+fn a_listed_feed_without_files_is_an_incomplete_snapshot() {
+    let tmp = tempfile::tempdir().unwrap();
+    let snap = sample_copy(tmp.path());
+    std::fs::remove_dir_all(snap.join("invoices/D0517730KQ/lineitems/office-billinglineitems"))
+        .unwrap();
+    let (o, rows) = run(tmp.path(), &snap);
+    let err = stderr(&o);
+    assert_eq!(code(&o), 3, "{err}");
+    for m in [
+        "invoice D0517730KQ lists feed office-billinglineitems",
+        "the snapshot is incomplete",
+    ] {
+        assert!(err.contains(m), "stderr should name {m:?}: {err}");
+    }
+    assert!(rows.is_empty());
+}

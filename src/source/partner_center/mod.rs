@@ -68,23 +68,6 @@ impl FetchOutcome {
     }
 }
 
-/// The feeds an invoice lists (`invoiceDetails`), in a fixed order, without repeats.
-fn feeds_of(inv: &Invoice) -> Vec<Feed> {
-    let mut feeds: Vec<Feed> = inv
-        .invoice_details
-        .iter()
-        .filter_map(|d| {
-            Feed::from_detail(
-                d.billing_provider.as_deref().unwrap_or(""),
-                d.invoice_line_item_type.as_deref().unwrap_or(""),
-            )
-        })
-        .collect();
-    feeds.sort();
-    feeds.dedup();
-    feeds
-}
-
 /// `base` + path segments (each percent-encoded: ids come from the network) + query.
 pub fn api_url(base: &str, segments: &[&str], query: &[(&str, String)]) -> Result<Url> {
     let mut url =
@@ -403,7 +386,7 @@ async fn fetch_invoice(ctx: &Arc<Ctx>, inv: &Invoice, date: Option<NaiveDate>) -
     let pc = &ctx.cfg.partner_center;
     let folder = format!("invoices/{}", invoice_folder_name(&inv.id));
     let currency = inv.currency_code.clone().unwrap_or_default();
-    for feed in feeds_of(inv) {
+    for (feed, _) in inv.listed_feeds() {
         if feed.spec().also_in_export && pc.line_items.use_v2_export(date) {
             fetch_export(ctx, &inv.id, &folder).await?;
         } else {
