@@ -124,3 +124,35 @@ fn a_listed_feed_without_files_is_an_incomplete_snapshot() {
     }
     assert!(rows.is_empty());
 }
+
+#[test]
+fn a_page_repeating_the_previous_page_exits_3_naming_both() {
+    for feed in [
+        "D0517730KQ/lineitems/office-billinglineitems",
+        "G011223344/lineitems/onetime-billinglineitems",
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let snap = sample_copy(tmp.path());
+        let dir = snap.join("invoices").join(feed);
+        std::fs::copy(dir.join("page-0001.json"), dir.join("page-0002.json")).unwrap();
+        let (o, rows) = run(tmp.path(), &snap);
+        let err = stderr(&o);
+        assert_eq!(code(&o), 3, "{err}");
+        for m in ["page-0001.json", "page-0002.json", "repeats", &feed[..10]] {
+            assert!(err.contains(m), "stderr should name {m:?}: {err}");
+        }
+        assert!(rows.is_empty());
+    }
+}
+
+#[test]
+fn equal_pages_of_different_feeds_or_empty_pages_are_not_repeats() {
+    let tmp = tempfile::tempdir().unwrap();
+    let snap = sample_copy(tmp.path());
+    let dir = snap.join("invoices/D0517730KQ/lineitems/azure-billinglineitems");
+    std::fs::write(dir.join("page-0002.json"), r#"{"totalCount":0,"items":[]}"#).unwrap();
+    std::fs::write(dir.join("page-0003.json"), r#"{"totalCount":0,"items":[]}"#).unwrap();
+    let (o, rows) = run(tmp.path(), &snap);
+    assert_ne!(code(&o), 3, "{}", stderr(&o));
+    assert!(!rows.is_empty());
+}
