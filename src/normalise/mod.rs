@@ -25,7 +25,7 @@ use serde::Deserialize;
 
 use crate::error::{Error, Result};
 use crate::model::feed::{Feed, Parser};
-use crate::model::fnv::fnv1a;
+use crate::model::fnv::{KeyHasher, fnv1a};
 use crate::model::invoice::Collection;
 use crate::model::json::read_json_bytes;
 use crate::model::line_item::{
@@ -122,6 +122,8 @@ pub const BATCH_ROWS: usize = 64 * 1024;
 
 /// Finished columns of one batch of a file's lines (numbers at the working scales).
 struct PartColumns {
+    /// The page's [`page_fingerprint`] (v1 pages; `None` for export blobs).
+    fingerprint: Option<u64>,
     text: [StringChunked; LINE_TEXT.len()],
     dates: [Vec<Option<i32>>; LINE_DATE.len()],
     decimals: [DecimalBuilder; LINE_DECIMAL.len()],
@@ -129,8 +131,9 @@ struct PartColumns {
 }
 
 impl ChargeColumns {
-    fn finish(self) -> PartColumns {
+    fn finish(self, fingerprint: Option<u64>) -> PartColumns {
         PartColumns {
+            fingerprint,
             text: self.text.map(|b| b.finish()),
             dates: self.dates,
             decimals: self.decimals,
@@ -147,6 +150,8 @@ struct Emitter<'a> {
     cols: ChargeColumns,
     feed: Feed,
     salt: u64,
+    /// The file's [`page_fingerprint`], sent with each of its batches.
+    fingerprint: Option<u64>,
     tx: &'a SyncSender<PartMessage>,
 }
 
@@ -165,7 +170,7 @@ impl Emitter<'_> {
         let fresh = ChargeColumns::new(self.feed, self.cols.invoice_currency.as_deref());
         let full = std::mem::replace(&mut self.cols, fresh);
         self.tx
-            .send(Ok(full.finish()))
+            .send(Ok(full.finish(self.fingerprint)))
             .map_err(|_| "the run stopped".to_owned())
     }
 }
@@ -238,15 +243,30 @@ pub fn stream(
             // occurrences of each line key within its invoice: identical lines get -2, -3, …
             let mut seen: PlHashMap<u64, u32> = PlHashMap::new();
             let mut current = usize::MAX;
+            // the previous page of the same invoice and feed, with its fingerprint (non-empty)
+            let mut previous: Option<(usize, &Part, u64)> = None;
             for ((inv, part), rx) in jobs.iter().zip(&receivers) {
                 if *inv != current {
                     seen.clear();
                     current = *inv;
                 }
+                let mut first = true;
+                let before = previous.take();
                 // ends when the task drops its sender, after its last batch
                 while let Ok(message) = rx.recv() {
+                    let message = message?;
+                    if std::mem::take(&mut first)
+                        && let Some(fp) = message.fingerprint
+                    {
+                        if let Some((_, earlier, _)) =
+                            before.filter(|(i, p, f)| *i == *inv && p.feed == part.feed && *f == fp)
+                        {
+                            return Err(repeated_page(snapshot, *inv, earlier, part));
+                        }
+                        previous = Some((*inv, *part, fp));
+                    }
                     let frame =
-                        batch_frame(&snapshot.invoices[*inv], part.feed, message?, &mut seen)?;
+                        batch_frame(&snapshot.invoices[*inv], part.feed, message, &mut seen)?;
                     on_batch(ChargeBatch {
                         billing: part.feed.spec().billing,
                         frame,
@@ -262,12 +282,26 @@ pub fn stream(
     })
 }
 
+/// The error for page `part` repeating page `earlier` of the same feed.
+fn repeated_page(snapshot: &Snapshot, inv: usize, earlier: &Part, part: &Part) -> Error {
+    Error::input_file(
+        &part.path,
+        format!(
+            "repeats {} item for item (invoice {}, feed {}): the API served the same page twice; the snapshot is faulty: fetch it again",
+            earlier.path.display(),
+            snapshot.invoices[inv].header.id,
+            part.feed.spec().folder
+        ),
+    )
+}
+
 fn read_part(inv: &SnapshotInvoice, part: &Part, tx: &SyncSender<PartMessage>) -> Result<()> {
     let currency = inv.header.currency_code.as_deref();
     let mut out = Emitter {
         cols: ChargeColumns::new(part.feed, currency),
         feed: part.feed,
         salt: fnv1a(part.feed.spec().folder.as_bytes()),
+        fingerprint: None,
         tx,
     };
     let path = &part.path;
@@ -293,10 +327,12 @@ fn page<'a, T: Deserialize<'a> + ToCharge>(
     bytes: &'a [u8],
     out: &mut Emitter<'_>,
 ) -> Result<()> {
-    let coll: Collection<T> = read_json_bytes(path, bytes)?;
-    for (i, item) in coll.items.iter().enumerate() {
-        item.to_charge()
-            .and_then(|row| out.push(&row))
+    let coll: Collection<&serde_json::value::RawValue> = read_json_bytes(path, bytes)?;
+    out.fingerprint = Some(page_fingerprint(&coll.items));
+    for (i, raw) in coll.items.iter().enumerate() {
+        serde_json::from_str::<T>(raw.get())
+            .map_err(|e| e.to_string())
+            .and_then(|item| item.to_charge().and_then(|row| out.push(&row)))
             .map_err(|e| Error::input_file(path, format!("item {}: {e}", i + 1)))?;
     }
     Ok(())
@@ -305,12 +341,25 @@ fn page<'a, T: Deserialize<'a> + ToCharge>(
 /// A v1 page of new-commerce line items (parsed item by item like export rows).
 fn onetime_page(path: &Path, bytes: &[u8], out: &mut Emitter<'_>) -> Result<()> {
     let coll: Collection<&serde_json::value::RawValue> = read_json_bytes(path, bytes)?;
+    out.fingerprint = Some(page_fingerprint(&coll.items));
     for (i, raw) in coll.items.iter().enumerate() {
         OneTimeLineItem::parse(raw.get().as_bytes())
             .and_then(|item| item.to_charge().and_then(|row| out.push(&row)))
             .map_err(|e| Error::input_file(path, format!("item {}: {e}", i + 1)))?;
     }
     Ok(())
+}
+
+/// A v1 page's items as received (count and each item's raw JSON text): two consecutive pages of
+/// a feed with the same non-empty fingerprint repeat each other item for item (a paging fault
+/// that would double their amounts).
+fn page_fingerprint(items: &[&serde_json::value::RawValue]) -> u64 {
+    let mut h = KeyHasher::default();
+    h.text(Some(&items.len().to_string()));
+    for item in items {
+        h.text(Some(item.get()));
+    }
+    h.finish()
 }
 
 /// A gzip JSON-lines export blob: multi-member gzip, a UTF-8 BOM and blank lines are tolerated.
@@ -509,7 +558,7 @@ mod tests {
         row[col::quantity] = Some(money::parse_decimal("1.5", money::RATE_SCALE, false).unwrap());
         cols.push(&row, 0).unwrap();
         let mut seen = PlHashMap::new();
-        let df = batch_frame(&inv, Feed::OneTimeUsage, cols.finish(), &mut seen).unwrap();
+        let df = batch_frame(&inv, Feed::OneTimeUsage, cols.finish(None), &mut seen).unwrap();
         assert_eq!(df.schema().as_ref(), &charges_schema());
         let cell = |name: &str| df.column(name).unwrap().get(0).unwrap().to_string();
         assert_eq!(
