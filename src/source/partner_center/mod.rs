@@ -344,7 +344,8 @@ async fn fetch_invoice_pages(ctx: &Ctx) -> Result<Vec<Invoice>> {
             next: page.links.next.as_ref().map(|_| ()),
             continuation: None,
         };
-        invoices.extend(page.items);
+        // nested amendments are documents of their own, with line items of their own
+        invoices.extend(page.items.into_iter().flat_map(Invoice::documents));
         match next_request(&first, &Paging::Offset, offset, &info)? {
             Some((next, _)) => {
                 offset += info.items;
@@ -359,6 +360,9 @@ async fn fetch_invoice_pages(ctx: &Ctx) -> Result<Vec<Invoice>> {
             ));
         }
     }
+    // a document listed at the top level and nested is fetched once (the first listing)
+    let mut seen = std::collections::HashSet::new();
+    invoices.retain(|inv| seen.insert(inv.id.clone()));
     Ok(invoices)
 }
 
