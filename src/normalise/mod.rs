@@ -25,7 +25,7 @@ use serde::Deserialize;
 
 use crate::error::{Error, Result};
 use crate::model::feed::{Feed, Parser};
-use crate::model::fnv::{KeyHasher, fnv1a};
+use crate::model::fnv::{fnv1a, page_fingerprint};
 use crate::model::invoice::Collection;
 use crate::model::json::read_json_bytes;
 use crate::model::line_item::{
@@ -348,18 +348,6 @@ fn onetime_page(path: &Path, bytes: &[u8], out: &mut Emitter<'_>) -> Result<()> 
             .map_err(|e| Error::input_file(path, format!("item {}: {e}", i + 1)))?;
     }
     Ok(())
-}
-
-/// A v1 page's items as received (count and each item's raw JSON text): two consecutive pages of
-/// a feed with the same non-empty fingerprint repeat each other item for item (a paging fault
-/// that would double their amounts).
-fn page_fingerprint(items: &[&serde_json::value::RawValue]) -> u64 {
-    let mut h = KeyHasher::default();
-    h.text(Some(&items.len().to_string()));
-    for item in items {
-        h.text(Some(item.get()));
-    }
-    h.finish()
 }
 
 /// A gzip JSON-lines export blob: multi-member gzip, a UTF-8 BOM and blank lines are tolerated.
