@@ -163,6 +163,9 @@ charge_columns! {
     total: Money, Line;
     currency: Text, Line;
     line_ref: Text, LineRef;
+    // issue 14, documents: credit notes and the invoices they amend
+    document_type: Text, Batch;
+    amends_invoice_id: Text, Batch;
 }
 
 /// The charges column named `name`.

@@ -25,7 +25,7 @@ use serde::Deserialize;
 
 use crate::error::{Error, Result};
 use crate::model::feed::{Feed, Parser};
-use crate::model::fnv::{KeyHasher, fnv1a};
+use crate::model::fnv::{fnv1a, page_fingerprint};
 use crate::model::invoice::Collection;
 use crate::model::json::read_json_bytes;
 use crate::model::line_item::{
@@ -350,18 +350,6 @@ fn onetime_page(path: &Path, bytes: &[u8], out: &mut Emitter<'_>) -> Result<()> 
     Ok(())
 }
 
-/// A v1 page's items as received (count and each item's raw JSON text): two consecutive pages of
-/// a feed with the same non-empty fingerprint repeat each other item for item (a paging fault
-/// that would double their amounts).
-fn page_fingerprint(items: &[&serde_json::value::RawValue]) -> u64 {
-    let mut h = KeyHasher::default();
-    h.text(Some(&items.len().to_string()));
-    for item in items {
-        h.text(Some(item.get()));
-    }
-    h.finish()
-}
-
 /// A gzip JSON-lines export blob: multi-member gzip, a UTF-8 BOM and blank lines are tolerated.
 fn json_lines(path: &Path, out: &mut Emitter<'_>) -> Result<()> {
     let file =
@@ -406,6 +394,8 @@ fn batch_values(inv: &SnapshotInvoice, feed: Feed) -> BatchValues<'_> {
     v[col::invoice_type] = Some(inv.invoice_type.as_str());
     v[col::billing_provider] = Some(spec.provider);
     v[col::line_item_type] = Some(spec.line_item_type());
+    v[col::document_type] = Some(inv.header.document_type().as_str());
+    v[col::amends_invoice_id] = inv.header.amends_of.as_deref();
     v
 }
 
@@ -493,10 +483,13 @@ fn push_hex(out: &mut String, v: u64) {
 /// One row per invoice: `invoice_id, invoice_date, invoice_type, currency, invoice_total`.
 pub fn invoices_frame(invoices: &[SnapshotInvoice]) -> Result<DataFrame> {
     let mut total = DecimalBuilder::new(money::MONEY_SCALE, invoices.len());
+    let mut paid = DecimalBuilder::new(money::MONEY_SCALE, invoices.len());
     for inv in invoices {
         total.push(inv.header.total_charges.0);
+        paid.push(inv.header.paid_amount.0);
     }
     let scale = total.digits().max(money::CENT_DIGITS);
+    let paid_scale = paid.digits().max(money::CENT_DIGITS);
     let pe = |e| Error::polars("invoices frame", e);
     let n = invoices.len();
     DataFrame::new(
@@ -529,6 +522,37 @@ pub fn invoices_frame(invoices: &[SnapshotInvoice]) -> Result<DataFrame> {
                     .collect::<Vec<_>>(),
             ),
             total.into_column("invoice_total", scale).map_err(pe)?,
+            Column::new(
+                "document_type".into(),
+                invoices
+                    .iter()
+                    .map(|i| i.header.document_type().as_str())
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "amends_invoice_id".into(),
+                invoices
+                    .iter()
+                    .map(|i| i.header.amends_of.as_deref())
+                    .collect::<Vec<_>>(),
+            ),
+            paid.into_column("paid_amount", paid_scale).map_err(pe)?,
+            date_column(
+                "billing_period_start",
+                invoices
+                    .iter()
+                    .map(|i| i.billing_period.0.map(epoch_days))
+                    .collect(),
+            )
+            .map_err(pe)?,
+            date_column(
+                "billing_period_end",
+                invoices
+                    .iter()
+                    .map(|i| i.billing_period.1.map(epoch_days))
+                    .collect(),
+            )
+            .map_err(pe)?,
         ],
     )
     .map_err(pe)
@@ -542,10 +566,12 @@ mod tests {
     #[test]
     fn every_batch_column_has_a_value_and_frames_follow_the_schema() {
         let header: Invoice =
-            serde_json::from_str(r#"{"id": "G1", "currencyCode": "EUR"}"#).expect("invoice header");
+            serde_json::from_str(r#"{"id": "G1", "currencycode": "EUR", "amendsof": "G0"}"#)
+                .expect("invoice header");
         let inv = SnapshotInvoice {
             header,
             date: chrono::NaiveDate::from_ymd_opt(2025, 3, 1),
+            billing_period: (None, None),
             invoice_type: InvoiceType::OneTime,
             parts: Vec::new(),
         };

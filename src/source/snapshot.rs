@@ -45,6 +45,8 @@ pub struct SnapshotInvoice {
     pub header: Invoice,
     /// `invoiceDate` as a UTC date.
     pub date: Option<NaiveDate>,
+    /// `billingPeriodStartDate` and `billingPeriodEndDate` as UTC dates.
+    pub billing_period: (Option<NaiveDate>, Option<NaiveDate>),
     /// `recurring` / `one_time`.
     pub invoice_type: InvoiceType,
     /// Line item files, in reading order (feed, then page or blob order).
@@ -151,20 +153,32 @@ impl Snapshot {
         let mut invoices = Vec::new();
         for page in &invoice_pages {
             let coll: Collection<Invoice> = read_json_folded(page)?;
-            for header in coll.items {
+            // nested amendments are documents of their own, each with its own date
+            for header in coll.items.into_iter().flat_map(Invoice::documents) {
                 if !seen.insert(header.id.clone()) {
                     tracing::warn!(invoice = %header.id, page = %page.display(), "invoice listed twice; the first listing is used");
                     continue;
                 }
-                let date = match header.invoice_date.as_deref().map(api_date).transpose() {
-                    Ok(d) => d.flatten(),
-                    Err(e) => {
-                        return Err(Error::input_file(
-                            page,
-                            format!("invoice {}: invoiceDate {e}", header.id),
-                        ));
-                    }
+                let date_of = |field: &str, value: Option<&str>| {
+                    value
+                        .map(api_date)
+                        .transpose()
+                        .map(Option::flatten)
+                        .map_err(|e| {
+                            Error::input_file(page, format!("invoice {}: {field} {e}", header.id))
+                        })
                 };
+                let date = date_of("invoiceDate", header.invoice_date.as_deref())?;
+                let billing_period = (
+                    date_of(
+                        "billingPeriodStartDate",
+                        header.billing_period_start_date.as_deref(),
+                    )?,
+                    date_of(
+                        "billingPeriodEndDate",
+                        header.billing_period_end_date.as_deref(),
+                    )?,
+                );
                 if !periods.is_empty()
                     && !date.is_some_and(|d| periods.iter().any(|p| p.contains(d)))
                 {
@@ -178,6 +192,7 @@ impl Snapshot {
                 invoices.push(SnapshotInvoice {
                     header,
                     date,
+                    billing_period,
                     invoice_type,
                     parts,
                 });

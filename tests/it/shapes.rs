@@ -156,3 +156,99 @@ fn equal_pages_of_different_feeds_or_empty_pages_are_not_repeats() {
     assert_ne!(code(&o), 3, "{}", stderr(&o));
     assert!(!rows.is_empty());
 }
+
+/// Adds a credit note nested in G055667788's `amendments` (with one page of lines copied from
+/// G011223344) and lists it again at the top level of the second invoice page.
+fn with_nested_credit_note(snap: &Path) {
+    let note = serde_json::json!({
+        "Id": "G055667789", "InvoiceDate": "2025-04-02T00:00:00Z", "TotalCharges": 0,
+        "CurrencyCode": "EUR", "DocumentType": "Adjustment Note", "PaidAmount": "1.5",
+        "BillingPeriodStartDate": "2025-02-01T00:00:00Z", "BillingPeriodEndDate": "0001-01-01T00:00:00Z",
+        "InvoiceDetails": [{"InvoiceLineItemType": "billing_line_items", "BillingProvider": "one_time"}]
+    });
+    edit_json(&snap.join("invoices/page-0001.json"), |mut v| {
+        v["items"][0]["amendments"] = Value::Array(vec![note.clone()]);
+        v
+    });
+    edit_json(&snap.join("invoices/page-0002.json"), |mut v| {
+        let mut top = note.clone();
+        top["DocumentType"] = "invoice".into();
+        v["items"].as_array_mut().unwrap().push(top);
+        v
+    });
+    let feed = "lineitems/onetime-billinglineitems/page-0001.json";
+    let to = snap.join("invoices/G055667789").join(feed);
+    std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+    std::fs::copy(snap.join("invoices/G011223344").join(feed), to).unwrap();
+}
+
+#[test]
+fn a_nested_amendment_is_a_document_of_its_own_counted_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let snap = sample_copy(tmp.path());
+    with_nested_credit_note(&snap);
+    let (o, rows) = run(tmp.path(), &snap);
+    assert_ne!(code(&o), 3, "{}", stderr(&o));
+    let note: Vec<_> = rows
+        .iter()
+        .filter(|r| r["invoice_id"] == "G055667789")
+        .collect();
+    assert!(!note.is_empty());
+    for r in &note {
+        assert_eq!(
+            (r["document_type"].as_str(), r["amends_invoice_id"].as_str()),
+            ("credit_note", "G055667788")
+        );
+    }
+    let page: Value = serde_json::from_slice(
+        &std::fs::read(
+            snap.join("invoices/G055667789/lineitems/onetime-billinglineitems/page-0001.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let originals = page["items"].as_array().unwrap().len();
+    assert_eq!(note.len(), originals, "the note's lines count once");
+    assert!(
+        rows.iter()
+            .any(|r| r["document_type"] == "invoice" && r["amends_invoice_id"].is_empty())
+    );
+    let checks = read_csv(&tmp.path().join("out/latest/invoice_checks.csv"));
+    let check: Vec<_> = checks
+        .iter()
+        .filter(|r| r["invoice_id"] == "G055667789")
+        .collect();
+    assert_eq!(check.len(), 1);
+    let c = check[0];
+    assert_eq!(
+        [
+            &c["document_type"],
+            &c["amends_invoice_id"],
+            &c["paid_amount"],
+            &c["billing_period_start"],
+            &c["billing_period_end"]
+        ],
+        ["credit_note", "G055667788", "1.50", "2025-02-01", ""]
+    );
+}
+
+#[test]
+fn period_applies_to_each_documents_own_date() {
+    let tmp = tempfile::tempdir().unwrap();
+    let snap = sample_copy(tmp.path());
+    with_nested_credit_note(&snap);
+    let cfg = write_config(tmp.path(), &snap, &[sample_ledger()], "");
+    let out = tmp.path().join("out");
+    for (period, present) in [("2025-03", false), ("2025-04", true)] {
+        let o = reconcile_with(
+            &cfg,
+            &snap,
+            &["--out", out.to_str().unwrap(), "--period", period],
+        );
+        assert_ne!(code(&o), 3, "{}", stderr(&o));
+        let checks = read_csv(&out.join("latest/invoice_checks.csv"));
+        let ids: Vec<&str> = checks.iter().map(|r| r["invoice_id"].as_str()).collect();
+        assert_eq!(ids.contains(&"G055667789"), present, "{period}: {ids:?}");
+        assert_eq!(ids.contains(&"G055667788"), !present, "{period}: {ids:?}");
+    }
+}

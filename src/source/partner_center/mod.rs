@@ -21,6 +21,7 @@ use tracing::Instrument;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::model::feed::{Feed, FeedSource, Paging, UrlForm};
+use crate::model::fnv::page_fingerprint;
 use crate::model::invoice::{Collection, ExportManifest, Invoice};
 use crate::model::json::fold_member_names;
 use crate::model::period::Period;
@@ -344,7 +345,8 @@ async fn fetch_invoice_pages(ctx: &Ctx) -> Result<Vec<Invoice>> {
             next: page.links.next.as_ref().map(|_| ()),
             continuation: None,
         };
-        invoices.extend(page.items);
+        // nested amendments are documents of their own, with line items of their own
+        invoices.extend(page.items.into_iter().flat_map(Invoice::documents));
         match next_request(&first, &Paging::Offset, offset, &info)? {
             Some((next, _)) => {
                 offset += info.items;
@@ -359,6 +361,9 @@ async fn fetch_invoice_pages(ctx: &Ctx) -> Result<Vec<Invoice>> {
             ));
         }
     }
+    // a document listed at the top level and nested is fetched once (the first listing)
+    let mut seen = std::collections::HashSet::new();
+    invoices.retain(|inv| seen.insert(inv.id.clone()));
     Ok(invoices)
 }
 
@@ -416,8 +421,8 @@ const REPEATED_PAGE_ASKS: u32 = 3;
 /// snapshot keeps every fetched feed, an empty one as an empty page.
 const EMPTY_PAGE: &[u8] = br#"{"totalCount":0,"items":[]}"#;
 
-/// Whether collection page `page` repeats page `previous` item for item (a non-empty page; each
-/// item compared as the raw JSON text received).
+/// Whether collection page `page` repeats page `previous` item for item (a non-empty page; the
+/// items compared by their [`page_fingerprint`]).
 fn repeats_page(previous: &[u8], page: &[u8]) -> bool {
     fn items(body: &[u8]) -> Option<Vec<&serde_json::value::RawValue>> {
         serde_json::from_slice::<Collection<&serde_json::value::RawValue>>(crate::model::strip_bom(
@@ -427,9 +432,7 @@ fn repeats_page(previous: &[u8], page: &[u8]) -> bool {
         .map(|c| c.items)
     }
     match (items(previous), items(page)) {
-        (Some(p), Some(c)) => {
-            !c.is_empty() && p.len() == c.len() && p.iter().zip(&c).all(|(a, b)| a.get() == b.get())
-        }
+        (Some(p), Some(c)) => !c.is_empty() && page_fingerprint(&p) == page_fingerprint(&c),
         _ => false,
     }
 }
