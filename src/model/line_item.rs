@@ -31,7 +31,11 @@ pub struct OneTimeLineItem<'a> {
     pub subtotal: Money,
     pub tax_total: Money,
     pub total_for_customer: Money,
+    /// The after-tax total as the reconciliation file names it (`Total`).
+    pub total: Money,
     pub currency: Str<'a>,
+    pub pricing_currency: Str<'a>,
+    pub pc_to_bc_exchange_rate: Rate,
     pub subscription_id: Str<'a>,
     pub charge_start_date: Str<'a>,
     pub charge_end_date: Str<'a>,
@@ -58,6 +62,7 @@ impl<'a> OneTimeLineItem<'a> {
             // dispatch on the length first: two or three comparisons per member, not twenty-five
             match (k.len(), k) {
                 (5, b"skuid") => it.sku_id = text(value)?,
+                (5, b"total") => it.total = decimal(value).map_err(named)?,
                 (7, b"orderid") => it.order_id = text(value)?,
                 (7, b"skuname") => it.sku_name = text(value)?,
                 (8, b"quantity") => it.quantity = decimal(value).map_err(named)?,
@@ -77,6 +82,7 @@ impl<'a> OneTimeLineItem<'a> {
                 (14, b"availabilityid") => it.availability_id = text(value)?,
                 (14, b"subscriptionid") => it.subscription_id = text(value)?,
                 (15, b"chargestartdate") => it.charge_start_date = text(value)?,
+                (15, b"pricingcurrency") => it.pricing_currency = text(value)?,
                 (16, b"billablequantity") => {
                     it.billable_quantity = decimal(value).map_err(named)?
                 }
@@ -88,6 +94,9 @@ impl<'a> OneTimeLineItem<'a> {
                     it.effective_unit_price = decimal(value).map_err(named)?
                 }
                 (18, b"reservationorderid") => it.reservation_order_id = text(value)?,
+                (18, b"pctobcexchangerate") => {
+                    it.pc_to_bc_exchange_rate = decimal(value).map_err(named)?
+                }
                 _ => {}
             }
             Ok(())
@@ -261,6 +270,12 @@ pub struct DailyRatedUsageLineItem<'a> {
     pub quantity: Rate,
     #[serde(default, alias = "UnitPrice")]
     pub unit_price: Rate,
+    #[serde(default, alias = "EffectiveUnitPrice")]
+    pub effective_unit_price: Rate,
+    #[serde(default, rename = "pcToBCExchangeRate", alias = "PCToBCExchangeRate")]
+    pub pc_to_bc_exchange_rate: Rate,
+    #[serde(borrow, default, alias = "PricingCurrency")]
+    pub pricing_currency: Str<'a>,
     #[serde(default, alias = "BillingPreTaxTotal")]
     pub billing_pre_tax_total: Money,
     #[serde(borrow, default, alias = "BillingCurrency")]

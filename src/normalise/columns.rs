@@ -163,6 +163,10 @@ charge_columns! {
     total: Money, Line;
     currency: Text, Line;
     line_ref: Text, LineRef;
+    billable_quantity: Quantity, Line;
+    effective_unit_price: Rate, Line;
+    pc_to_bc_exchange_rate: Rate, Line;
+    pricing_currency: Text, Line;
 }
 
 /// The charges column named `name`.

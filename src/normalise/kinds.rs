@@ -51,8 +51,10 @@ impl ToCharge for OneTimeLineItem<'_> {
         } else {
             ChargeCategory::OneTime
         };
-        let quantity = self.billable_quantity.0.or(self.quantity.0);
-        let unit_price = self.effective_unit_price.0.or(self.unit_price.0);
+        // the line key has always hashed the billable quantity and effective price (falling back
+        // to the API's own): kept so that line_ref stays the same from release to release
+        let key_quantity = self.billable_quantity.0.or(self.quantity.0);
+        let key_unit_price = self.effective_unit_price.0.or(self.unit_price.0);
         // API reference §7.5: no line id exists; the candidate natural key stands in.
         let mut k = KeyHasher::default();
         for f in [
@@ -71,7 +73,7 @@ impl ToCharge for OneTimeLineItem<'_> {
         ] {
             k.text(s(f));
         }
-        k.dec(quantity).dec(unit_price).dec(self.subtotal.0);
+        k.dec(key_quantity).dec(key_unit_price).dec(self.subtotal.0);
         let mut row = ChargeRow::new(category, k.finish());
         row[col::customer_id] = id(&self.customer_id);
         row[col::customer_name] = text(&self.customer_name);
@@ -84,12 +86,16 @@ impl ToCharge for OneTimeLineItem<'_> {
         row[col::charge_type] = charge_type.map(Cow::Borrowed);
         row[col::charge_start_date] = date("chargeStartDate", &self.charge_start_date)?;
         row[col::charge_end_date] = date("chargeEndDate", &self.charge_end_date)?;
-        row[col::quantity] = quantity;
-        row[col::unit_price] = unit_price;
+        row[col::quantity] = self.quantity.0;
+        row[col::unit_price] = self.unit_price.0;
         row[col::subtotal] = self.subtotal.0;
         row[col::tax] = self.tax_total.0;
-        row[col::total] = self.total_for_customer.0;
+        row[col::total] = self.total_for_customer.0.or(self.total.0);
         row[col::currency] = text(&self.currency);
+        row[col::billable_quantity] = self.billable_quantity.0;
+        row[col::effective_unit_price] = self.effective_unit_price.0;
+        row[col::pc_to_bc_exchange_rate] = self.pc_to_bc_exchange_rate.0;
+        row[col::pricing_currency] = text(&self.pricing_currency);
         Ok(row)
     }
 }
@@ -213,6 +219,78 @@ impl ToCharge for DailyRatedUsageLineItem<'_> {
         row[col::unit_price] = self.unit_price.0;
         row[col::subtotal] = self.billing_pre_tax_total.0;
         row[col::currency] = text(&self.billing_currency);
+        row[col::effective_unit_price] = self.effective_unit_price.0;
+        row[col::pc_to_bc_exchange_rate] = self.pc_to_bc_exchange_rate.0;
+        row[col::pricing_currency] = text(&self.pricing_currency);
         Ok(row)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::money::{self, Scaled};
+
+    fn rate(s: &str) -> Option<Scaled> {
+        Some(money::parse_decimal(s, money::RATE_SCALE, false).unwrap())
+    }
+
+    fn cents(s: &str) -> Option<Scaled> {
+        Some(money::parse_decimal(s, money::MONEY_SCALE, false).unwrap())
+    }
+
+    #[test]
+    fn v2_row_named_as_the_reconciliation_file_has_its_totals() {
+        let json =
+            br#"{"Subtotal": "10.00", "TaxTotal": 1.9, "Total": "11.90", "Currency": "EUR"}"#;
+        let item = OneTimeLineItem::parse(json).unwrap();
+        let row = item.to_charge().unwrap();
+        assert_eq!(row[col::subtotal], cents("10"));
+        assert_eq!(row[col::tax], cents("1.90"));
+        assert_eq!(row[col::total], cents("11.9"));
+    }
+
+    #[test]
+    fn total_for_customer_wins_over_total() {
+        let json = br#"{"totalForCustomer": 5, "total": 4}"#;
+        let item = OneTimeLineItem::parse(json).unwrap();
+        assert_eq!(item.to_charge().unwrap()[col::total], cents("5"));
+    }
+
+    #[test]
+    fn quantity_and_unit_price_are_the_apis_own_and_billable_ones_have_their_columns() {
+        let json = br#"{"quantity": 3, "unitPrice": "12.5", "billableQuantity": 0.25,
+            "effectiveUnitPrice": -4.166667, "pcToBCExchangeRate": "0.9123",
+            "pricingCurrency": "USD", "currency": "EUR"}"#;
+        let item = OneTimeLineItem::parse(json).unwrap();
+        let row = item.to_charge().unwrap();
+        assert_eq!(row[col::quantity], rate("3"));
+        assert_eq!(row[col::unit_price], rate("12.5"));
+        assert_eq!(row[col::billable_quantity], rate("0.25"));
+        assert_eq!(row[col::effective_unit_price], rate("-4.166667"));
+        assert_eq!(row[col::pc_to_bc_exchange_rate], rate("0.9123"));
+        assert_eq!(row[col::pricing_currency].as_deref(), Some("USD"));
+        assert_eq!(row[col::currency].as_deref(), Some("EUR"));
+
+        // the line key still hashes the billable quantity and effective price
+        let mut k = KeyHasher::default();
+        for _ in 0..12 {
+            k.text(None);
+        }
+        k.dec(rate("0.25")).dec(rate("-4.166667")).dec(None);
+        assert_eq!(row.key, k.finish());
+    }
+
+    #[test]
+    fn daily_rated_usage_lines_carry_pricing_columns() {
+        let json = r#"{"unitPrice": 0.02, "effectiveUnitPrice": 0.017, "quantity": 2,
+            "pcToBCExchangeRate": 1.1, "pricingCurrency": "USD", "billingCurrency": "GBP"}"#;
+        let item: DailyRatedUsageLineItem = serde_json::from_str(json).unwrap();
+        let row = item.to_charge().unwrap();
+        assert_eq!(row[col::unit_price], rate("0.02"));
+        assert_eq!(row[col::effective_unit_price], rate("0.017"));
+        assert_eq!(row[col::pc_to_bc_exchange_rate], rate("1.1"));
+        assert_eq!(row[col::pricing_currency].as_deref(), Some("USD"));
+        assert_eq!(row[col::billable_quantity], None);
     }
 }
