@@ -20,8 +20,8 @@ pub enum Token<'a> {
     Null,
     /// `true` / `false`.
     Bool(bool),
-    /// A nested array or object (skipped).
-    Nested,
+    /// A nested array or object, as written (brackets included).
+    Nested(&'a [u8]),
 }
 
 impl<'a> Token<'a> {
@@ -47,7 +47,25 @@ impl<'a> Token<'a> {
                 std::str::from_utf8(n).expect("ASCII number"),
             ))),
             Token::Bool(b) => Ok(Some(Cow::Borrowed(if b { "true" } else { "false" }))),
-            Token::Null | Token::Nested => Ok(None),
+            Token::Null | Token::Nested(_) => Ok(None),
+        }
+    }
+
+    /// The value as text, with a nested array or object kept as its compact JSON text (an empty
+    /// one is none): for fields documented as strings that some sources send structured.
+    pub fn text_or_json(self) -> Result<Option<Cow<'a, str>>, String> {
+        match self {
+            Token::Nested(raw) => {
+                let value: serde_json::Value =
+                    serde_json::from_slice(raw).map_err(|e| e.to_string())?;
+                let empty = match &value {
+                    serde_json::Value::Array(a) => a.is_empty(),
+                    serde_json::Value::Object(o) => o.is_empty(),
+                    _ => false,
+                };
+                Ok((!empty).then(|| Cow::Owned(value.to_string())))
+            }
+            other => other.text(),
         }
     }
 }
@@ -152,7 +170,10 @@ pub fn for_each_member<'a>(
             Some(b'n') if b[i..].starts_with(b"null") => (Token::Null, i + 4),
             Some(b't') if b[i..].starts_with(b"true") => (Token::Bool(true), i + 4),
             Some(b'f') if b[i..].starts_with(b"false") => (Token::Bool(false), i + 5),
-            Some(b'[' | b'{') => (Token::Nested, skip_nested(b, i)?),
+            Some(b'[' | b'{') => {
+                let end = skip_nested(b, i)?;
+                (Token::Nested(&b[i..end]), end)
+            }
             _ => return Err(format!("expected a value at byte {i}")),
         };
         f(key, token)?;
@@ -200,10 +221,24 @@ mod tests {
         let keys: Vec<&str> = m.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(keys, ["a", "b", "c", "d", "e", "f", "h", "i"]);
         assert_eq!(m[1].1, Token::Number(b"-1.5e3"));
-        assert_eq!(m[4].1, Token::Nested);
+        assert_eq!(m[4].1, Token::Nested(br#"[1,{"z":"]"}]"#));
+        assert_eq!(m[5].1, Token::Nested(br#"{"g":"}"}"#));
         assert_eq!(m[6].1.text().unwrap().as_deref(), Some("q\"é"));
         assert_eq!(m[0].1.text().unwrap(), Some(Cow::Borrowed("x")));
         assert!(members("{}").unwrap().is_empty());
+    }
+
+    #[test]
+    fn nested_values_read_as_compact_json_text() {
+        let m =
+            members(r#"{"a": { "x" : [1, "é"] }, "b": [ ], "c": [ "AddOn" ,"Trial"], "d": "s"}"#)
+                .unwrap();
+        let json = |i: usize| m[i].1.text_or_json().unwrap();
+        assert_eq!(json(0).as_deref(), Some(r#"{"x":[1,"é"]}"#));
+        assert_eq!(json(1), None);
+        assert_eq!(json(2).as_deref(), Some(r#"["AddOn","Trial"]"#));
+        assert_eq!(json(3).as_deref(), Some("s"));
+        assert_eq!(m[0].1.text().unwrap(), None);
     }
 
     #[test]

@@ -31,13 +31,27 @@ pub struct OneTimeLineItem<'a> {
     pub subtotal: Money,
     pub tax_total: Money,
     pub total_for_customer: Money,
+    /// The after-tax total as the reconciliation file names it (`Total`).
+    pub total: Money,
     pub currency: Str<'a>,
+    pub pricing_currency: Str<'a>,
+    pub pc_to_bc_exchange_rate: Rate,
     pub subscription_id: Str<'a>,
     pub charge_start_date: Str<'a>,
     pub charge_end_date: Str<'a>,
     pub reference_id: Str<'a>,
     pub meter_description: Str<'a>,
     pub reservation_order_id: Str<'a>,
+    pub term_and_billing_cycle: Str<'a>,
+    pub billing_frequency: Str<'a>,
+    pub credit_reason_code: Str<'a>,
+    /// Compact JSON text when sent as an array (`[]`: none).
+    pub product_qualifiers: Str<'a>,
+    pub promotion_id: Str<'a>,
+    pub price_adjustment_description: Str<'a>,
+    pub subscription_start_date: Str<'a>,
+    pub subscription_end_date: Str<'a>,
+    pub publisher_name: Str<'a>,
 }
 
 impl<'a> OneTimeLineItem<'a> {
@@ -54,10 +68,15 @@ impl<'a> OneTimeLineItem<'a> {
                 v.text()
                     .map_err(|e| format!("{}: {e}", String::from_utf8_lossy(key)))
             };
+            let json = |v: Token<'a>| {
+                v.text_or_json()
+                    .map_err(|e| format!("{}: {e}", String::from_utf8_lossy(key)))
+            };
             let named = |e: String| format!("{}: {e}", String::from_utf8_lossy(key));
             // dispatch on the length first: two or three comparisons per member, not twenty-five
             match (k.len(), k) {
                 (5, b"skuid") => it.sku_id = text(value)?,
+                (5, b"total") => it.total = decimal(value).map_err(named)?,
                 (7, b"orderid") => it.order_id = text(value)?,
                 (7, b"skuname") => it.sku_name = text(value)?,
                 (8, b"quantity") => it.quantity = decimal(value).map_err(named)?,
@@ -70,13 +89,16 @@ impl<'a> OneTimeLineItem<'a> {
                 (10, b"customerid") => it.customer_id = text(value)?,
                 (10, b"chargetype") => it.charge_type = text(value)?,
                 (11, b"productname") => it.product_name = text(value)?,
-                (11, b"referenceid") => it.reference_id = text(value)?,
+                (11, b"referenceid") => it.reference_id = json(value)?,
+                (11, b"promotionid") => it.promotion_id = text(value)?,
                 (12, b"customername") => it.customer_name = text(value)?,
                 (13, b"invoicenumber") => it.invoice_number = text(value)?,
                 (13, b"chargeenddate") => it.charge_end_date = text(value)?,
+                (13, b"publishername") => it.publisher_name = text(value)?,
                 (14, b"availabilityid") => it.availability_id = text(value)?,
                 (14, b"subscriptionid") => it.subscription_id = text(value)?,
                 (15, b"chargestartdate") => it.charge_start_date = text(value)?,
+                (15, b"pricingcurrency") => it.pricing_currency = text(value)?,
                 (16, b"billablequantity") => {
                     it.billable_quantity = decimal(value).map_err(named)?
                 }
@@ -84,10 +106,22 @@ impl<'a> OneTimeLineItem<'a> {
                     it.total_for_customer = decimal(value).map_err(named)?
                 }
                 (16, b"meterdescription") => it.meter_description = text(value)?,
+                (16, b"billingfrequency") => it.billing_frequency = text(value)?,
+                (16, b"creditreasoncode") => it.credit_reason_code = text(value)?,
                 (18, b"effectiveunitprice") => {
                     it.effective_unit_price = decimal(value).map_err(named)?
                 }
                 (18, b"reservationorderid") => it.reservation_order_id = text(value)?,
+                (17, b"productqualifiers") => it.product_qualifiers = json(value)?,
+                (19, b"termandbillingcycle") => it.term_and_billing_cycle = text(value)?,
+                (19, b"subscriptionenddate") => it.subscription_end_date = text(value)?,
+                (21, b"subscriptionstartdate") => it.subscription_start_date = text(value)?,
+                (26, b"priceadjustmentdescription") => {
+                    it.price_adjustment_description = text(value)?
+                }
+                (18, b"pctobcexchangerate") => {
+                    it.pc_to_bc_exchange_rate = decimal(value).map_err(named)?
+                }
                 _ => {}
             }
             Ok(())
@@ -142,6 +176,12 @@ pub struct LicenseBasedLineItem<'a> {
     pub charge_end_date: Str<'a>,
     #[serde(borrow, default)]
     pub charge_type: Str<'a>,
+    #[serde(borrow, default)]
+    pub billing_cycle_type: Str<'a>,
+    #[serde(borrow, default)]
+    pub subscription_start_date: Str<'a>,
+    #[serde(borrow, default)]
+    pub subscription_end_date: Str<'a>,
     #[serde(default)]
     pub unit_price: Rate,
     #[serde(default)]
@@ -172,6 +212,8 @@ pub struct UsageBasedLineItem<'a> {
     pub service_name: Str<'a>,
     #[serde(borrow, default)]
     pub service_type: Str<'a>,
+    #[serde(borrow, default)]
+    pub billing_cycle_type: Str<'a>,
     #[serde(borrow, default)]
     pub resource_guid: Str<'a>,
     #[serde(borrow, default)]
@@ -221,6 +263,8 @@ pub struct DailyUsageLineItem<'a> {
     pub resource_name: Str<'a>,
     #[serde(borrow, default)]
     pub usage_date: Str<'a>,
+    #[serde(borrow, default)]
+    pub billing_cycle_type: Str<'a>,
     #[serde(default)]
     pub consumed_quantity: Rate,
     #[serde(borrow, default)]
@@ -251,6 +295,8 @@ pub struct DailyRatedUsageLineItem<'a> {
     pub charge_type: Str<'a>,
     #[serde(borrow, default, alias = "UsageDate")]
     pub usage_date: Str<'a>,
+    #[serde(borrow, default, alias = "PublisherName")]
+    pub publisher_name: Str<'a>,
     #[serde(borrow, default, alias = "MeterId")]
     pub meter_id: Str<'a>,
     #[serde(borrow, default, alias = "ResourceUri")]
@@ -261,6 +307,12 @@ pub struct DailyRatedUsageLineItem<'a> {
     pub quantity: Rate,
     #[serde(default, alias = "UnitPrice")]
     pub unit_price: Rate,
+    #[serde(default, alias = "EffectiveUnitPrice")]
+    pub effective_unit_price: Rate,
+    #[serde(default, rename = "pcToBCExchangeRate", alias = "PCToBCExchangeRate")]
+    pub pc_to_bc_exchange_rate: Rate,
+    #[serde(borrow, default, alias = "PricingCurrency")]
+    pub pricing_currency: Str<'a>,
     #[serde(default, alias = "BillingPreTaxTotal")]
     pub billing_pre_tax_total: Money,
     #[serde(borrow, default, alias = "BillingCurrency")]

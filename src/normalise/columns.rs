@@ -166,6 +166,24 @@ charge_columns! {
     // issue 14, documents: credit notes and the invoices they amend
     document_type: Text, Batch;
     amends_invoice_id: Text, Batch;
+    // issue 14, what the API sends beside the contract's columns (empty where a kind has none)
+    billable_quantity: Quantity, Line;
+    effective_unit_price: Rate, Line;
+    pc_to_bc_exchange_rate: Rate, Line;
+    pricing_currency: Text, Line;
+    term_and_billing_cycle: Text, Line;
+    billing_frequency: Text, Line;
+    credit_reason_code: Text, Line;
+    meter_description: Text, Line;
+    reservation_order_id: Text, Line;
+    reference_id: Text, Line;
+    product_qualifiers: Text, Line;
+    promotion_id: Text, Line;
+    price_adjustment_description: Text, Line;
+    subscription_start_date: Date, Line;
+    subscription_end_date: Date, Line;
+    publisher_name: Text, Line;
+    usage_date: Date, Line;
 }
 
 /// The charges column named `name`.

@@ -51,8 +51,10 @@ impl ToCharge for OneTimeLineItem<'_> {
         } else {
             ChargeCategory::OneTime
         };
-        let quantity = self.billable_quantity.0.or(self.quantity.0);
-        let unit_price = self.effective_unit_price.0.or(self.unit_price.0);
+        // the line key has always hashed the billable quantity and effective price (falling back
+        // to the API's own): kept so that line_ref stays the same from release to release
+        let key_quantity = self.billable_quantity.0.or(self.quantity.0);
+        let key_unit_price = self.effective_unit_price.0.or(self.unit_price.0);
         // API reference §7.5: no line id exists; the candidate natural key stands in.
         let mut k = KeyHasher::default();
         for f in [
@@ -71,7 +73,7 @@ impl ToCharge for OneTimeLineItem<'_> {
         ] {
             k.text(s(f));
         }
-        k.dec(quantity).dec(unit_price).dec(self.subtotal.0);
+        k.dec(key_quantity).dec(key_unit_price).dec(self.subtotal.0);
         let mut row = ChargeRow::new(category, k.finish());
         row[col::customer_id] = id(&self.customer_id);
         row[col::customer_name] = text(&self.customer_name);
@@ -84,12 +86,29 @@ impl ToCharge for OneTimeLineItem<'_> {
         row[col::charge_type] = charge_type.map(Cow::Borrowed);
         row[col::charge_start_date] = date("chargeStartDate", &self.charge_start_date)?;
         row[col::charge_end_date] = date("chargeEndDate", &self.charge_end_date)?;
-        row[col::quantity] = quantity;
-        row[col::unit_price] = unit_price;
+        row[col::quantity] = self.quantity.0;
+        row[col::unit_price] = self.unit_price.0;
         row[col::subtotal] = self.subtotal.0;
         row[col::tax] = self.tax_total.0;
-        row[col::total] = self.total_for_customer.0;
+        row[col::total] = self.total_for_customer.0.or(self.total.0);
         row[col::currency] = text(&self.currency);
+        row[col::billable_quantity] = self.billable_quantity.0;
+        row[col::effective_unit_price] = self.effective_unit_price.0;
+        row[col::pc_to_bc_exchange_rate] = self.pc_to_bc_exchange_rate.0;
+        row[col::pricing_currency] = text(&self.pricing_currency);
+        row[col::term_and_billing_cycle] = text(&self.term_and_billing_cycle);
+        row[col::billing_frequency] = text(&self.billing_frequency);
+        row[col::credit_reason_code] = text(&self.credit_reason_code);
+        row[col::meter_description] = text(&self.meter_description);
+        row[col::reservation_order_id] = text(&self.reservation_order_id);
+        row[col::reference_id] = text(&self.reference_id);
+        row[col::product_qualifiers] = text(&self.product_qualifiers);
+        row[col::promotion_id] = text(&self.promotion_id);
+        row[col::price_adjustment_description] = text(&self.price_adjustment_description);
+        row[col::subscription_start_date] =
+            date("subscriptionStartDate", &self.subscription_start_date)?;
+        row[col::subscription_end_date] = date("subscriptionEndDate", &self.subscription_end_date)?;
+        row[col::publisher_name] = text(&self.publisher_name);
         Ok(row)
     }
 }
@@ -125,6 +144,10 @@ impl ToCharge for LicenseBasedLineItem<'_> {
         row[col::tax] = self.tax.0;
         row[col::total] = self.total_for_customer.0;
         row[col::currency] = text(&self.currency);
+        row[col::billing_frequency] = text(&self.billing_cycle_type);
+        row[col::subscription_start_date] =
+            date("subscriptionStartDate", &self.subscription_start_date)?;
+        row[col::subscription_end_date] = date("subscriptionEndDate", &self.subscription_end_date)?;
         Ok(row)
     }
 }
@@ -159,6 +182,7 @@ impl ToCharge for UsageBasedLineItem<'_> {
         row[col::tax] = self.tax_amount.0;
         row[col::total] = self.post_tax_total.0;
         row[col::currency] = text(&self.currency);
+        row[col::billing_frequency] = text(&self.billing_cycle_type);
         Ok(row)
     }
 }
@@ -181,6 +205,8 @@ impl ToCharge for DailyUsageLineItem<'_> {
             .or(date("usageDate", &self.usage_date)?);
         row[col::charge_end_date] = date("chargeEndDate", &self.charge_end_date)?;
         row[col::quantity] = self.consumed_quantity.0;
+        row[col::billing_frequency] = text(&self.billing_cycle_type);
+        row[col::usage_date] = date("usageDate", &self.usage_date)?;
         Ok(row)
     }
 }
@@ -213,6 +239,158 @@ impl ToCharge for DailyRatedUsageLineItem<'_> {
         row[col::unit_price] = self.unit_price.0;
         row[col::subtotal] = self.billing_pre_tax_total.0;
         row[col::currency] = text(&self.billing_currency);
+        row[col::effective_unit_price] = self.effective_unit_price.0;
+        row[col::pc_to_bc_exchange_rate] = self.pc_to_bc_exchange_rate.0;
+        row[col::pricing_currency] = text(&self.pricing_currency);
+        row[col::publisher_name] = text(&self.publisher_name);
+        row[col::usage_date] = date("usageDate", &self.usage_date)?;
         Ok(row)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::money::{self, Scaled};
+
+    fn rate(s: &str) -> Option<Scaled> {
+        Some(money::parse_decimal(s, money::RATE_SCALE, false).unwrap())
+    }
+
+    fn cents(s: &str) -> Option<Scaled> {
+        Some(money::parse_decimal(s, money::MONEY_SCALE, false).unwrap())
+    }
+
+    #[test]
+    fn v2_row_named_as_the_reconciliation_file_has_its_totals() {
+        let json =
+            br#"{"Subtotal": "10.00", "TaxTotal": 1.9, "Total": "11.90", "Currency": "EUR"}"#;
+        let item = OneTimeLineItem::parse(json).unwrap();
+        let row = item.to_charge().unwrap();
+        assert_eq!(row[col::subtotal], cents("10"));
+        assert_eq!(row[col::tax], cents("1.90"));
+        assert_eq!(row[col::total], cents("11.9"));
+    }
+
+    #[test]
+    fn total_for_customer_wins_over_total() {
+        let json = br#"{"totalForCustomer": 5, "total": 4}"#;
+        let item = OneTimeLineItem::parse(json).unwrap();
+        assert_eq!(item.to_charge().unwrap()[col::total], cents("5"));
+    }
+
+    #[test]
+    fn quantity_and_unit_price_are_the_apis_own_and_billable_ones_have_their_columns() {
+        let json = br#"{"quantity": 3, "unitPrice": "12.5", "billableQuantity": 0.25,
+            "effectiveUnitPrice": -4.166667, "pcToBCExchangeRate": "0.9123",
+            "pricingCurrency": "USD", "currency": "EUR"}"#;
+        let item = OneTimeLineItem::parse(json).unwrap();
+        let row = item.to_charge().unwrap();
+        assert_eq!(row[col::quantity], rate("3"));
+        assert_eq!(row[col::unit_price], rate("12.5"));
+        assert_eq!(row[col::billable_quantity], rate("0.25"));
+        assert_eq!(row[col::effective_unit_price], rate("-4.166667"));
+        assert_eq!(row[col::pc_to_bc_exchange_rate], rate("0.9123"));
+        assert_eq!(row[col::pricing_currency].as_deref(), Some("USD"));
+        assert_eq!(row[col::currency].as_deref(), Some("EUR"));
+
+        // the line key still hashes the billable quantity and effective price
+        let mut k = KeyHasher::default();
+        for _ in 0..12 {
+            k.text(None);
+        }
+        k.dec(rate("0.25")).dec(rate("-4.166667")).dec(None);
+        assert_eq!(row.key, k.finish());
+    }
+
+    #[test]
+    fn daily_rated_usage_lines_carry_pricing_columns() {
+        let json = r#"{"unitPrice": 0.02, "effectiveUnitPrice": 0.017, "quantity": 2,
+            "pcToBCExchangeRate": 1.1, "pricingCurrency": "USD", "billingCurrency": "GBP"}"#;
+        let item: DailyRatedUsageLineItem = serde_json::from_str(json).unwrap();
+        let row = item.to_charge().unwrap();
+        assert_eq!(row[col::unit_price], rate("0.02"));
+        assert_eq!(row[col::effective_unit_price], rate("0.017"));
+        assert_eq!(row[col::pc_to_bc_exchange_rate], rate("1.1"));
+        assert_eq!(row[col::pricing_currency].as_deref(), Some("USD"));
+        assert_eq!(row[col::billable_quantity], None);
+    }
+
+    type TextCol = crate::normalise::columns::TextSlot<crate::normalise::columns::Line>;
+
+    fn day(s: &str) -> Option<chrono::NaiveDate> {
+        Some(s.parse().unwrap())
+    }
+
+    #[test]
+    fn new_commerce_analyst_fields_land_in_their_columns() {
+        let json = br#"{"TermAndBillingCycle": "One-Year commitment for monthly billing",
+            "billingFrequency": "Monthly", "creditReasonCode": "Azure Credit Offer",
+            "meterDescription": "D2 v3", "reservationOrderId": "r-1",
+            "ReferenceId": {"b": 2, "a": "x"}, "productQualifiers": ["AddOn", "Trial"],
+            "promotionId": "P:0002:Q", "priceAdjustmentDescription": "[\"15.0% PEC\"]",
+            "subscriptionStartDate": "2025-01-31T23:30:00-02:00",
+            "subscriptionEndDate": "0001-01-01T00:00:00", "publisherName": "Microsoft"}"#;
+        let item = OneTimeLineItem::parse(json).unwrap();
+        let row = item.to_charge().unwrap();
+        let t = |c: TextCol| row[c].as_deref().map(str::to_owned);
+        let text = |v: &str| Some(v.to_owned());
+        assert_eq!(
+            t(col::term_and_billing_cycle),
+            text("One-Year commitment for monthly billing")
+        );
+        assert_eq!(t(col::billing_frequency), text("Monthly"));
+        assert_eq!(t(col::credit_reason_code), text("Azure Credit Offer"));
+        assert_eq!(t(col::meter_description), text("D2 v3"));
+        assert_eq!(t(col::reservation_order_id), text("r-1"));
+        assert_eq!(t(col::reference_id), text(r#"{"a":"x","b":2}"#));
+        assert_eq!(t(col::product_qualifiers), text(r#"["AddOn","Trial"]"#));
+        assert_eq!(t(col::promotion_id), text("P:0002:Q"));
+        assert_eq!(
+            t(col::price_adjustment_description),
+            text(r#"["15.0% PEC"]"#)
+        );
+        assert_eq!(t(col::publisher_name), text("Microsoft"));
+        assert_eq!(row[col::subscription_start_date], day("2025-02-01"));
+        assert_eq!(row[col::subscription_end_date], None, "the API's none");
+        assert_eq!(row[col::usage_date], None);
+
+        let empty =
+            OneTimeLineItem::parse(br#"{"productQualifiers": [], "referenceId": "g"}"#).unwrap();
+        let row = empty.to_charge().unwrap();
+        assert_eq!(row[col::product_qualifiers], None);
+        assert_eq!(row[col::reference_id].as_deref(), Some("g"));
+        assert_eq!(row[col::term_and_billing_cycle], None);
+    }
+
+    #[test]
+    fn legacy_kinds_fill_the_analyst_fields_they_have() {
+        let office: LicenseBasedLineItem = serde_json::from_str(
+            r#"{"billingCycleType": "MONTHLY", "subscriptionStartDate": "2024-05-01T00:00:00",
+                "subscriptionEndDate": "0001-01-01T00:00:00"}"#,
+        )
+        .unwrap();
+        let row = office.to_charge().unwrap();
+        assert_eq!(row[col::billing_frequency].as_deref(), Some("MONTHLY"));
+        assert_eq!(row[col::subscription_start_date], day("2024-05-01"));
+        assert_eq!(row[col::subscription_end_date], None);
+        assert_eq!(row[col::usage_date], None);
+
+        let daily: DailyUsageLineItem = serde_json::from_str(
+            r#"{"usageDate": "2024-05-03T00:00:00", "chargeStartDate": "2024-05-01T00:00:00"}"#,
+        )
+        .unwrap();
+        let row = daily.to_charge().unwrap();
+        assert_eq!(row[col::usage_date], day("2024-05-03"));
+        assert_eq!(row[col::charge_start_date], day("2024-05-01"));
+
+        let rated: DailyRatedUsageLineItem = serde_json::from_str(
+            r#"{"usageDate": "2024-05-04T00:00:00Z", "publisherName": "Contoso"}"#,
+        )
+        .unwrap();
+        let row = rated.to_charge().unwrap();
+        assert_eq!(row[col::usage_date], day("2024-05-04"));
+        assert_eq!(row[col::charge_start_date], day("2024-05-04"));
+        assert_eq!(row[col::publisher_name].as_deref(), Some("Contoso"));
     }
 }
