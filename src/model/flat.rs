@@ -202,6 +202,18 @@ pub fn lower_key<'b>(key: &[u8], buf: &'b mut [u8; 48]) -> Option<&'b [u8]> {
     Some(out)
 }
 
+/// True when `name` has no ASCII upper-case letter (a member name as [`lower_key`] folds it).
+pub const fn is_folded(name: &[u8]) -> bool {
+    let mut i = 0;
+    while i < name.len() {
+        if name[i].is_ascii_uppercase() {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

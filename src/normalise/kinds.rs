@@ -6,6 +6,8 @@ use std::borrow::Cow;
 use super::ChargeCategory;
 use super::columns::{ChargeRow, col};
 use crate::model::fnv::KeyHasher;
+#[cfg(test)]
+use crate::model::line_item::FlatLineItem;
 use crate::model::line_item::{
     DailyRatedUsageLineItem, DailyUsageLineItem, LicenseBasedLineItem, OneTimeLineItem,
     UsageBasedLineItem,
@@ -163,7 +165,7 @@ impl ToCharge for UsageBasedLineItem<'_> {
         ] {
             k.text(s(f));
         }
-        k.text(self.detail_line_item_id.0.as_deref());
+        k.text(s(&self.detail_line_item_id));
         let mut row = ChargeRow::new(ChargeCategory::Usage, k.finish());
         row[col::customer_id] = id(&self.customer_id);
         row[col::customer_name] = text(&self.customer_company_name);
@@ -307,7 +309,7 @@ mod tests {
     fn daily_rated_usage_lines_carry_pricing_columns() {
         let json = r#"{"unitPrice": 0.02, "effectiveUnitPrice": 0.017, "quantity": 2,
             "pcToBCExchangeRate": 1.1, "pricingCurrency": "USD", "billingCurrency": "GBP"}"#;
-        let item: DailyRatedUsageLineItem = serde_json::from_str(json).unwrap();
+        let item: DailyRatedUsageLineItem = FlatLineItem::parse(json.as_bytes()).unwrap();
         let row = item.to_charge().unwrap();
         assert_eq!(row[col::unit_price], rate("0.02"));
         assert_eq!(row[col::effective_unit_price], rate("0.017"));
@@ -365,8 +367,8 @@ mod tests {
 
     #[test]
     fn legacy_kinds_fill_the_analyst_fields_they_have() {
-        let office: LicenseBasedLineItem = serde_json::from_str(
-            r#"{"billingCycleType": "MONTHLY", "subscriptionStartDate": "2024-05-01T00:00:00",
+        let office: LicenseBasedLineItem = FlatLineItem::parse(
+            br#"{"billingCycleType": "MONTHLY", "subscriptionStartDate": "2024-05-01T00:00:00",
                 "subscriptionEndDate": "0001-01-01T00:00:00"}"#,
         )
         .unwrap();
@@ -376,21 +378,254 @@ mod tests {
         assert_eq!(row[col::subscription_end_date], None);
         assert_eq!(row[col::usage_date], None);
 
-        let daily: DailyUsageLineItem = serde_json::from_str(
-            r#"{"usageDate": "2024-05-03T00:00:00", "chargeStartDate": "2024-05-01T00:00:00"}"#,
+        let daily: DailyUsageLineItem = FlatLineItem::parse(
+            br#"{"usageDate": "2024-05-03T00:00:00", "chargeStartDate": "2024-05-01T00:00:00"}"#,
         )
         .unwrap();
         let row = daily.to_charge().unwrap();
         assert_eq!(row[col::usage_date], day("2024-05-03"));
         assert_eq!(row[col::charge_start_date], day("2024-05-01"));
 
-        let rated: DailyRatedUsageLineItem = serde_json::from_str(
-            r#"{"usageDate": "2024-05-04T00:00:00Z", "publisherName": "Contoso"}"#,
+        let rated: DailyRatedUsageLineItem = FlatLineItem::parse(
+            br#"{"usageDate": "2024-05-04T00:00:00Z", "publisherName": "Contoso"}"#,
         )
         .unwrap();
         let row = rated.to_charge().unwrap();
         assert_eq!(row[col::usage_date], day("2024-05-04"));
         assert_eq!(row[col::charge_start_date], day("2024-05-04"));
         assert_eq!(row[col::publisher_name].as_deref(), Some("Contoso"));
+    }
+
+    /// Members of one made-up line per kind: every member each kind reads, with a value.
+    const LINES: [(&str, &[(&str, &str)]); 5] = [
+        (
+            "one_time",
+            &[
+                ("customerId", r#""7E0C4B4E-1234-4C1A-9F00-ABCDEF012345""#),
+                ("customerName", r#""Fabrikam""#),
+                ("invoiceNumber", r#""G1""#),
+                ("orderId", r#""ab12cd34ef56""#),
+                ("orderDate", r#""2025-03-02T10:00:00.1234567Z""#),
+                ("productId", r#""CFQ7TTC0LH18""#),
+                ("skuId", r#""0001""#),
+                ("availabilityId", r#""CFQ7TTC0L1""#),
+                ("productName", r#""Microsoft 365 E3""#),
+                ("skuName", r#""E3""#),
+                ("chargeType", r#""cycleCharge""#),
+                ("unitPrice", "36"),
+                ("effectiveUnitPrice", r#""33.12""#),
+                ("quantity", "2"),
+                ("billableQuantity", "1.5"),
+                ("subtotal", "49.68"),
+                ("taxTotal", "9.94"),
+                ("totalForCustomer", "59.62"),
+                ("currency", r#""EUR""#),
+                ("pricingCurrency", r#""USD""#),
+                ("pcToBCExchangeRate", "0.92"),
+                (
+                    "subscriptionId",
+                    r#""5B3E3D56-0000-4444-8888-000000000001""#,
+                ),
+                ("chargeStartDate", r#""2025-03-01T00:00:00Z""#),
+                ("chargeEndDate", r#""2025-03-31T00:00:00Z""#),
+                ("referenceId", r#"{"k": 1}"#),
+                ("meterDescription", r#""D2 v3""#),
+                ("reservationOrderId", r#""ro""#),
+                ("termAndBillingCycle", r#""One-Year""#),
+                ("billingFrequency", r#""Monthly""#),
+                ("creditReasonCode", r#""c""#),
+                ("productQualifiers", r#"["Trial"]"#),
+                ("promotionId", r#""P:1:Q""#),
+                ("priceAdjustmentDescription", r#""[\"PEC\"]""#),
+                ("subscriptionStartDate", r#""2025-01-01T00:00:00Z""#),
+                ("subscriptionEndDate", r#""2026-01-01T00:00:00Z""#),
+                ("publisherName", r#""Microsoft""#),
+            ],
+        ),
+        (
+            "license_based",
+            &[
+                ("customerId", r#""C0FFEE00-0000-0000-0000-000000000001""#),
+                ("customerName", r#""Contoso""#),
+                ("orderId", r#""566890123456789012""#),
+                ("subscriptionId", r#""8pQrAgEAAAAAAAEA""#),
+                ("offerId", r#""195416C1-3447-423A-B37B-EE59A99A19C4""#),
+                (
+                    "durableOfferId",
+                    r#""796B6B5F-613C-4E24-A17C-EBA730D49C02""#,
+                ),
+                ("offerName", r#""Office 365 E3""#),
+                ("subscriptionName", r#""E3""#),
+                ("chargeStartDate", r#""2024-05-01T00:00:00""#),
+                ("chargeEndDate", r#""2024-05-31T00:00:00""#),
+                ("chargeType", r#""Cycle fee""#),
+                ("billingCycleType", r#""MONTHLY""#),
+                ("subscriptionStartDate", r#""2024-01-01T00:00:00""#),
+                ("subscriptionEndDate", r#""2025-01-01T00:00:00""#),
+                ("unitPrice", "20"),
+                ("quantity", "100"),
+                ("subtotal", "2000"),
+                ("tax", "0"),
+                ("totalForCustomer", "2000"),
+                ("currency", r#""USD""#),
+            ],
+        ),
+        (
+            "usage_based",
+            &[
+                ("customerId", r#""C0FFEE00-0000-0000-0000-000000000002""#),
+                ("customerCompanyName", r#""Tailspin""#),
+                ("subscriptionId", r#""AZ-1""#),
+                ("orderId", r#""o-2""#),
+                ("serviceName", r#""Storage""#),
+                ("serviceType", r#""Geo""#),
+                ("billingCycleType", r#""Monthly""#),
+                ("resourceGuid", r#""9A4E6E5F-0000-0000-0000-0000000000AA""#),
+                ("resourceName", r#""Standard IO""#),
+                ("sku", r#""S""#),
+                ("detailLineItemId", "2"),
+                ("consumedQuantity", "12.5"),
+                ("listPrice", "0.12"),
+                ("pretaxCharges", "1.50"),
+                ("taxAmount", "0.15"),
+                ("postTaxTotal", "1.65"),
+                ("currency", r#""GBP""#),
+                ("chargeType", r#""Assess usage fee for current cycle""#),
+                ("chargeStartDate", r#""2024-05-01T00:00:00""#),
+                ("chargeEndDate", r#""2024-05-31T00:00:00""#),
+            ],
+        ),
+        (
+            "daily_usage",
+            &[
+                ("customerId", r#""C0FFEE00-0000-0000-0000-000000000003""#),
+                ("customerCompanyName", r#""Tailspin""#),
+                ("subscriptionId", r#""AZ-1""#),
+                ("orderId", r#""o-3""#),
+                ("serviceName", r#""Compute""#),
+                ("resourceGuid", r#""9A4E6E5F-0000-0000-0000-0000000000BB""#),
+                ("resourceName", r#""D2""#),
+                ("usageDate", r#""2024-05-03T00:00:00""#),
+                ("billingCycleType", r#""Monthly""#),
+                ("consumedQuantity", "24"),
+                ("chargeStartDate", r#""2024-05-01T00:00:00""#),
+                ("chargeEndDate", r#""2024-05-31T00:00:00""#),
+            ],
+        ),
+        (
+            "daily_rated",
+            &[
+                ("customerId", r#""C0FFEE00-0000-0000-0000-000000000004""#),
+                ("customerName", r#""Wingtip""#),
+                ("subscriptionId", r#""plan-1""#),
+                ("productId", r#""DZH318Z0BQ3Q""#),
+                ("skuId", r#""0001""#),
+                ("productName", r#""Azure plan""#),
+                ("skuName", r#""Azure plan""#),
+                ("chargeType", r#""new""#),
+                ("usageDate", r#""2025-03-04T00:00:00Z""#),
+                ("publisherName", r#""Microsoft""#),
+                ("meterId", r#""m-1""#),
+                ("resourceUri", r#""/subscriptions/x/vm""#),
+                ("entitlementId", r#""e-1""#),
+                ("quantity", "0.5"),
+                ("unitPrice", "0.2"),
+                ("effectiveUnitPrice", "0.18"),
+                ("pcToBCExchangeRate", "1.08"),
+                ("pricingCurrency", r#""USD""#),
+                ("billingPreTaxTotal", "0.10"),
+                ("billingCurrency", r#""EUR""#),
+                ("chargeStartDate", r#""2025-03-01T00:00:00Z""#),
+                ("chargeEndDate", r#""2025-03-31T00:00:00Z""#),
+            ],
+        ),
+    ];
+
+    /// The line as JSON, each member name's letters upper-cased where `upper` says so.
+    fn line_json(members: &[(&str, &str)], upper: &[bool]) -> Vec<u8> {
+        let mut out = String::from("{");
+        let mut flip = upper.iter().cycle();
+        for (i, (name, value)) in members.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push('"');
+            for c in name.chars() {
+                let up = *flip.next().unwrap_or(&false);
+                out.push(if up {
+                    c.to_ascii_uppercase()
+                } else {
+                    c.to_ascii_lowercase()
+                });
+            }
+            out.push_str("\":");
+            out.push_str(value);
+        }
+        out.push('}');
+        out.into_bytes()
+    }
+
+    /// Parses `json` as the line kind `kind` into its row's values (text, dates, decimals, key).
+    fn row_of(kind: &str, json: &[u8]) -> String {
+        fn values<'a, T: FlatLineItem<'a> + ToCharge>(json: &'a [u8]) -> String {
+            let item = T::parse(json).unwrap();
+            let row = item.to_charge().unwrap();
+            format!(
+                "{:?} {:?} {:?} {}",
+                row.text, row.dates, row.decimals, row.key
+            )
+        }
+        match kind {
+            "one_time" => values::<OneTimeLineItem>(json),
+            "license_based" => values::<LicenseBasedLineItem>(json),
+            "usage_based" => values::<UsageBasedLineItem>(json),
+            "daily_usage" => values::<DailyUsageLineItem>(json),
+            _ => values::<DailyRatedUsageLineItem>(json),
+        }
+    }
+
+    /// Each member of [`LINES`] changes the row: none is misspelt in its kind's member table.
+    #[test]
+    fn every_declared_member_is_read() {
+        for (kind, members) in LINES {
+            let all = row_of(kind, &line_json(members, &[false]));
+            for skip in 0..members.len() {
+                let mut fewer = members.to_vec();
+                let (name, _) = fewer.remove(skip);
+                // read, but another member wins: the invoice's id, serviceName, usageDate
+                let shadowed = [
+                    ("one_time", "invoiceNumber"),
+                    ("usage_based", "serviceType"),
+                    ("daily_rated", "chargeStartDate"),
+                ];
+                if shadowed.contains(&(kind, name)) {
+                    continue;
+                }
+                let row = row_of(kind, &line_json(&fewer, &[false]));
+                assert_ne!(row, all, "{kind}: {name} makes no difference");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Any casing of the member names gives the same charges row as camelCase does.
+        #[test]
+        fn member_names_match_whatever_their_casing(
+            kind in 0usize..LINES.len(),
+            upper in proptest::collection::vec(proptest::bool::ANY, 1..64),
+        ) {
+            let (kind, members) = LINES[kind];
+            let camel = row_of(kind, &line_json_camel(members));
+            proptest::prop_assert_eq!(row_of(kind, &line_json(members, &upper)), camel);
+        }
+    }
+
+    /// The line as JSON with its member names as declared (camelCase).
+    fn line_json_camel(members: &[(&str, &str)]) -> Vec<u8> {
+        let body: Vec<String> = members
+            .iter()
+            .map(|(n, v)| format!("\"{n}\":{v}"))
+            .collect();
+        format!("{{{}}}", body.join(",")).into_bytes()
     }
 }

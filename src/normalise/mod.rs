@@ -21,7 +21,6 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, SyncSender};
 
 use polars::prelude::*;
-use serde::Deserialize;
 
 use crate::error::{Error, Result};
 use crate::model::feed::{Feed, Parser};
@@ -29,8 +28,8 @@ use crate::model::fnv::{fnv1a, page_fingerprint};
 use crate::model::invoice::Collection;
 use crate::model::json::read_json_bytes;
 use crate::model::line_item::{
-    DailyRatedUsageLineItem, DailyUsageLineItem, LicenseBasedLineItem, OneTimeLineItem,
-    UsageBasedLineItem,
+    DailyRatedUsageLineItem, DailyUsageLineItem, FlatLineItem, LicenseBasedLineItem,
+    OneTimeLineItem, UsageBasedLineItem,
 };
 use crate::model::{date_column, epoch_days, strip_bom};
 use crate::money::{self, DecimalBuilder};
@@ -311,7 +310,7 @@ fn read_part(inv: &SnapshotInvoice, part: &Part, tx: &SyncSender<PartMessage>) -
         Parser::LicenseBased => page::<LicenseBasedLineItem>(path, &read()?, &mut out)?,
         Parser::UsageBased => page::<UsageBasedLineItem>(path, &read()?, &mut out)?,
         Parser::DailyUsage => page::<DailyUsageLineItem>(path, &read()?, &mut out)?,
-        Parser::OneTime => onetime_page(path, &read()?, &mut out)?,
+        Parser::OneTime => page::<OneTimeLineItem>(path, &read()?, &mut out)?,
         Parser::DailyRatedUsage => page::<DailyRatedUsageLineItem>(path, &read()?, &mut out)?,
         Parser::ExportBlobs => json_lines(path, &mut out)?,
     }
@@ -321,8 +320,9 @@ fn read_part(inv: &SnapshotInvoice, part: &Part, tx: &SyncSender<PartMessage>) -
     Ok(())
 }
 
-/// A v1 `ResourceCollection` page of line items of kind `T`.
-fn page<'a, T: Deserialize<'a> + ToCharge>(
+/// A v1 `ResourceCollection` page of line items of kind `T` (parsed item by item like export
+/// rows, so member names match whatever their casing).
+fn page<'a, T: FlatLineItem<'a> + ToCharge>(
     path: &Path,
     bytes: &'a [u8],
     out: &mut Emitter<'_>,
@@ -330,20 +330,7 @@ fn page<'a, T: Deserialize<'a> + ToCharge>(
     let coll: Collection<&serde_json::value::RawValue> = read_json_bytes(path, bytes)?;
     out.fingerprint = Some(page_fingerprint(&coll.items));
     for (i, raw) in coll.items.iter().enumerate() {
-        serde_json::from_str::<T>(raw.get())
-            .map_err(|e| e.to_string())
-            .and_then(|item| item.to_charge().and_then(|row| out.push(&row)))
-            .map_err(|e| Error::input_file(path, format!("item {}: {e}", i + 1)))?;
-    }
-    Ok(())
-}
-
-/// A v1 page of new-commerce line items (parsed item by item like export rows).
-fn onetime_page(path: &Path, bytes: &[u8], out: &mut Emitter<'_>) -> Result<()> {
-    let coll: Collection<&serde_json::value::RawValue> = read_json_bytes(path, bytes)?;
-    out.fingerprint = Some(page_fingerprint(&coll.items));
-    for (i, raw) in coll.items.iter().enumerate() {
-        OneTimeLineItem::parse(raw.get().as_bytes())
+        T::parse(raw.get().as_bytes())
             .and_then(|item| item.to_charge().and_then(|row| out.push(&row)))
             .map_err(|e| Error::input_file(path, format!("item {}: {e}", i + 1)))?;
     }

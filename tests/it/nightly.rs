@@ -52,8 +52,12 @@ fn retention_keeps_the_newest_runs_and_metrics_follow_every_run() {
     let latest = std::fs::read_link(reports.join("latest")).unwrap();
     assert_eq!(
         latest.to_string_lossy(),
+        // newest by time, then by the -N suffix
         runs.iter()
-            .max_by_key(|r| (r.len(), r.to_string()))
+            .max_by_key(|r| (
+                r[..18].to_owned(),
+                r.get(19..).map_or(1, |n| n.parse::<u32>().unwrap())
+            ))
             .unwrap()
             .as_str()
     );
