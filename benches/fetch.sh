@@ -12,7 +12,7 @@ WORK=${BENCH_DIR:-${TMPDIR:-/tmp}/pcrecon-bench}/fetch-$INVOICES-$LINES
 mkdir -p "$WORK"
 
 cargo build --release --quiet --bin pcrecon --example fake-partner-center
-BIN=target/release/pcrecon
+BIN="${CARGO_TARGET_DIR:-target}/release/pcrecon"
 FAKE=target/release/examples/fake-partner-center
 
 [ -d "$WORK/world/invoices" ] || python3 benches/gen_fetch_world.py --invoices "$INVOICES" --lines "$LINES" --out "$WORK/world"

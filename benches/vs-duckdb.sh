@@ -52,7 +52,7 @@ measure() {  # name, command... -> appends "name wall_s rss_mib cpu_s" to $OUT/r
 for i in $(seq "$RUNS"); do
   echo "run $i/$RUNS"
   rm -rf "$OUT/pcrecon" "$OUT/duckdb"
-  measure pcrecon target/release/pcrecon reconcile --config "$OUT/pcrecon.toml" --snapshot "$DATA/partner-center" -q
+  measure pcrecon "${CARGO_TARGET_DIR:-target}/release/pcrecon" reconcile --config "$OUT/pcrecon.toml" --snapshot "$DATA/partner-center" -q
   measure duckdb "$PY" "$SHARED/run_duckdb.py" "$DATA/partner-center" "$DATA/ledger/ledger.csv" "$OUT/duckdb" --threads 2
 done
 

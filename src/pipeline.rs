@@ -15,7 +15,7 @@ use crate::model::period::Period;
 use crate::money::format_scaled;
 use crate::normalise;
 use crate::progress::Progress;
-use crate::reconcile::{self, Outcome, Rules};
+use crate::reconcile::{self, Outcome, Rules, changes};
 use crate::report::summary::{InputFile, RunSummary};
 use crate::report::{self, publish};
 use crate::source::snapshot::{self, Snapshot};
@@ -84,6 +84,14 @@ pub fn reconcile_snapshot(cfg: &Config, opts: RunOptions<'_>) -> Result<Publishe
     opts.progress.stage("writing reports");
     let t = Instant::now();
     write_tables(dir, &reconciled, cfg.report.formats)?;
+    // against the run `latest` still points to: read before this run is published
+    let previous = changes::previous_run(&opts.out_dir, &rules);
+    let (changes_df, change_counts) = changes::changes(
+        &reconciled.outcome.reconciliation,
+        previous.as_ref(),
+        &rules,
+    )?;
+    report::write_table(dir, "changes", &changes_df, cfg.report.formats)?;
     let inputs = inputs(&snap, &reconciled.ledger)?;
     record(&mut timings, "write", t.elapsed());
     let summary = RunSummary {
@@ -101,6 +109,8 @@ pub fn reconcile_snapshot(cfg: &Config, opts: RunOptions<'_>) -> Result<Publishe
         invoice_summaries: &snap.summaries,
         counts: counts(&snap, &reconciled),
         timings,
+        previous_run_id: previous.as_ref().map(|p| p.run_id.as_str()),
+        changes: &change_counts,
     };
     write_summary(dir, &summary)?;
 

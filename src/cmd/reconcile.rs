@@ -5,13 +5,12 @@
 //! found), 2 (config), 3 (input data).
 
 use std::path::PathBuf;
-use std::time::Instant;
 
 use clap::Args;
 
 use super::Global;
 use crate::error::Result;
-use crate::lifecycle::{self, lock::RunLock};
+use crate::lifecycle;
 use crate::pipeline::{self, RunOptions};
 
 /// Arguments of `reconcile`.
@@ -27,21 +26,18 @@ pub fn execute(g: &Global, a: &ReconcileArgs) -> Result<i32> {
     let started = chrono::Utc::now();
     let cfg = g.load_config()?;
     let out_dir = g.out_dir(&cfg);
-    let lock = RunLock::acquire(&out_dir)?;
-    lock.remove_stale_staging();
-    let clock = Instant::now();
-    let result = pipeline::reconcile_snapshot(
-        &cfg,
-        RunOptions {
-            command: "reconcile",
-            started,
-            run_id: None,
-            snapshot: super::absolute(&a.snapshot),
-            periods: g.periods.clone(),
-            out_dir: out_dir.clone(),
-            progress: g.progress(),
-        },
-    );
-    lifecycle::after_run(&cfg, &out_dir, clock, &result, (0, 0));
-    result.map(|p| p.exit_status)
+    lifecycle::run_locked(&cfg, &out_dir, |_| {
+        pipeline::reconcile_snapshot(
+            &cfg,
+            RunOptions {
+                command: "reconcile",
+                started,
+                run_id: None,
+                snapshot: super::absolute(&a.snapshot),
+                periods: g.periods.clone(),
+                out_dir: out_dir.clone(),
+                progress: g.progress(),
+            },
+        )
+    })
 }

@@ -4,14 +4,12 @@
 //! reconciles the configured snapshot folder (`source.dir`) offline; with `"partner_center"` it
 //! first fetches a new snapshot into `<snapshot_dir>/<run-id>/` (the report folder shares the id).
 
-use std::time::Instant;
-
 use clap::Args;
 
 use super::Global;
 use crate::config::SourceKind;
 use crate::error::Result;
-use crate::lifecycle::{self, lock::RunLock};
+use crate::lifecycle;
 use crate::pipeline::{self, RunOptions};
 use crate::report::publish;
 use crate::source::partner_center;
@@ -25,18 +23,14 @@ pub fn execute(g: &Global, _a: &RunArgs) -> Result<i32> {
     let started = chrono::Utc::now();
     let cfg = g.load_config()?;
     let out_dir = g.out_dir(&cfg);
-    let lock = RunLock::acquire(&out_dir)?;
-    lock.remove_stale_staging();
-    let clock = Instant::now();
-    let mut http = (0, 0);
-    let result = (|| {
+    lifecycle::run_locked(&cfg, &out_dir, |http| {
         let (snapshot, run_id) = match cfg.source.kind {
             SourceKind::Snapshot => (cfg.source.dir.clone(), None),
             SourceKind::PartnerCenter => {
                 let run_id = publish::run_id(started, &[&out_dir, &cfg.source.snapshot_dir]);
                 let dest = cfg.source.snapshot_dir.join(&run_id);
                 let fetched = partner_center::fetch(&cfg, g.fetch_options(dest))?;
-                http = fetched.request_counts();
+                *http = fetched.request_counts();
                 (fetched.snapshot, Some(run_id))
             }
         };
@@ -52,7 +46,5 @@ pub fn execute(g: &Global, _a: &RunArgs) -> Result<i32> {
                 progress: g.progress(),
             },
         )
-    })();
-    lifecycle::after_run(&cfg, &out_dir, clock, &result, http);
-    result.map(|p| p.exit_status)
+    })
 }

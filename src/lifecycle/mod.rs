@@ -15,10 +15,28 @@ use crate::config::{Config, SourceKind};
 use crate::error::Result;
 use crate::pipeline::Published;
 
-/// After `run` or `reconcile` (holding the lock): a run that published prunes old run folders
-/// (`keep_runs`, and `keep_snapshots` for fetched snapshots); every run, failed or not, rewrites
-/// the metrics file when one is configured. `http` = (requests, retries) of the fetch.
-pub fn after_run(
+/// Runs `work` (a `run` or `reconcile` publishing into `out_dir`) inside the lifecycle: takes the
+/// lock (exit 6 when another run holds it), removes staging folders a killed run left, then after
+/// the work prunes old runs and writes the metrics file. `work` reports the fetch's HTTP
+/// (requests, retries) into its argument. Returns the exit status.
+pub fn run_locked(
+    cfg: &Config,
+    out_dir: &Path,
+    work: impl FnOnce(&mut (u64, u64)) -> Result<Published>,
+) -> Result<i32> {
+    let lock = lock::RunLock::acquire(out_dir)?;
+    lock.remove_stale_staging();
+    let clock = Instant::now();
+    let mut http = (0, 0);
+    let result = work(&mut http);
+    after_run(cfg, out_dir, clock, &result, http);
+    result.map(|p| p.exit_status)
+}
+
+/// After the work (holding the lock): a run that published prunes old run folders (`keep_runs`,
+/// and `keep_snapshots` for fetched snapshots); every run, failed or not, rewrites the metrics
+/// file when one is configured.
+fn after_run(
     cfg: &Config,
     out_dir: &Path,
     clock: Instant,

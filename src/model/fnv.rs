@@ -48,3 +48,15 @@ impl KeyHasher {
         self.0
     }
 }
+
+/// A collection page's items as received (their count and each item's raw JSON text): two
+/// consecutive pages of a feed with the same non-empty fingerprint repeat each other item for
+/// item (a paging fault that would double their amounts).
+pub fn page_fingerprint(items: &[&serde_json::value::RawValue]) -> u64 {
+    let mut h = KeyHasher::default();
+    h.text(Some(&items.len().to_string()));
+    for item in items {
+        h.text(Some(item.get()));
+    }
+    h.finish()
+}

@@ -20,3 +20,43 @@ pub fn read_json_bytes<'a, T: Deserialize<'a>>(path: &Path, bytes: &'a [u8]) -> 
     serde_json::from_slice(strip_bom(bytes))
         .map_err(|e| Error::input_file(path, format!("does not parse as the expected JSON: {e}")))
 }
+
+/// Reads and parses one JSON file whose member names may come in any casing (the API's camelCase,
+/// the C# models' PascalCase, …): every object member name is folded to ASCII lower case first, so
+/// the target types name their fields in lower case (`#[serde(rename = "blobcount")]`).
+pub fn read_json_folded<T: DeserializeOwned>(path: &Path) -> Result<T> {
+    let bytes =
+        std::fs::read(path).map_err(|e| Error::input_file(path, format!("cannot read: {e}")))?;
+    let folded = fold_member_names(strip_bom(&bytes));
+    read_json_bytes(path, &folded)
+}
+
+/// `json` with every object member name folded to ASCII lower case; values (strings, numbers)
+/// are kept byte for byte, so exact decimals stay exact. Escapes survive the folding: their
+/// letters are lower case already except `\uXXXX` hex digits, whose case does not matter.
+/// Invalid JSON stays invalid (the parser then names the file).
+pub fn fold_member_names(json: &[u8]) -> Vec<u8> {
+    let mut out = json.to_vec();
+    let mut i = 0;
+    while i < out.len() {
+        if out[i] != b'"' {
+            i += 1;
+            continue;
+        }
+        let start = i + 1;
+        let mut end = start;
+        while end < out.len() && out[end] != b'"' {
+            end += if out[end] == b'\\' { 2 } else { 1 };
+        }
+        let end = end.min(out.len());
+        // a string is a member name when a `:` follows it
+        let next = out[(end + 1).min(out.len())..]
+            .iter()
+            .find(|c| !c.is_ascii_whitespace());
+        if next == Some(&b':') {
+            out[start..end].make_ascii_lowercase();
+        }
+        i = end + 1;
+    }
+    out
+}

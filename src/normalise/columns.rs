@@ -163,6 +163,10 @@ charge_columns! {
     total: Money, Line;
     currency: Text, Line;
     line_ref: Text, LineRef;
+    // issue 14, documents: credit notes and the invoices they amend
+    document_type: Text, Batch;
+    amends_invoice_id: Text, Batch;
+    // issue 14, what the API sends beside the contract's columns (empty where a kind has none)
     billable_quantity: Quantity, Line;
     effective_unit_price: Rate, Line;
     pc_to_bc_exchange_rate: Rate, Line;

@@ -24,7 +24,7 @@ use polars::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::model::feed::{Feed, Parser};
-use crate::model::fnv::fnv1a;
+use crate::model::fnv::{fnv1a, page_fingerprint};
 use crate::model::invoice::Collection;
 use crate::model::json::read_json_bytes;
 use crate::model::line_item::{
@@ -121,6 +121,8 @@ pub const BATCH_ROWS: usize = 64 * 1024;
 
 /// Finished columns of one batch of a file's lines (numbers at the working scales).
 struct PartColumns {
+    /// The page's [`page_fingerprint`] (v1 pages; `None` for export blobs).
+    fingerprint: Option<u64>,
     text: [StringChunked; LINE_TEXT.len()],
     dates: [Vec<Option<i32>>; LINE_DATE.len()],
     decimals: [DecimalBuilder; LINE_DECIMAL.len()],
@@ -128,8 +130,9 @@ struct PartColumns {
 }
 
 impl ChargeColumns {
-    fn finish(self) -> PartColumns {
+    fn finish(self, fingerprint: Option<u64>) -> PartColumns {
         PartColumns {
+            fingerprint,
             text: self.text.map(|b| b.finish()),
             dates: self.dates,
             decimals: self.decimals,
@@ -146,6 +149,8 @@ struct Emitter<'a> {
     cols: ChargeColumns,
     feed: Feed,
     salt: u64,
+    /// The file's [`page_fingerprint`], sent with each of its batches.
+    fingerprint: Option<u64>,
     tx: &'a SyncSender<PartMessage>,
 }
 
@@ -164,7 +169,7 @@ impl Emitter<'_> {
         let fresh = ChargeColumns::new(self.feed, self.cols.invoice_currency.as_deref());
         let full = std::mem::replace(&mut self.cols, fresh);
         self.tx
-            .send(Ok(full.finish()))
+            .send(Ok(full.finish(self.fingerprint)))
             .map_err(|_| "the run stopped".to_owned())
     }
 }
@@ -237,15 +242,30 @@ pub fn stream(
             // occurrences of each line key within its invoice: identical lines get -2, -3, …
             let mut seen: PlHashMap<u64, u32> = PlHashMap::new();
             let mut current = usize::MAX;
+            // the previous page of the same invoice and feed, with its fingerprint (non-empty)
+            let mut previous: Option<(usize, &Part, u64)> = None;
             for ((inv, part), rx) in jobs.iter().zip(&receivers) {
                 if *inv != current {
                     seen.clear();
                     current = *inv;
                 }
+                let mut first = true;
+                let before = previous.take();
                 // ends when the task drops its sender, after its last batch
                 while let Ok(message) = rx.recv() {
+                    let message = message?;
+                    if std::mem::take(&mut first)
+                        && let Some(fp) = message.fingerprint
+                    {
+                        if let Some((_, earlier, _)) =
+                            before.filter(|(i, p, f)| *i == *inv && p.feed == part.feed && *f == fp)
+                        {
+                            return Err(repeated_page(snapshot, *inv, earlier, part));
+                        }
+                        previous = Some((*inv, *part, fp));
+                    }
                     let frame =
-                        batch_frame(&snapshot.invoices[*inv], part.feed, message?, &mut seen)?;
+                        batch_frame(&snapshot.invoices[*inv], part.feed, message, &mut seen)?;
                     on_batch(ChargeBatch {
                         billing: part.feed.spec().billing,
                         frame,
@@ -261,12 +281,26 @@ pub fn stream(
     })
 }
 
+/// The error for page `part` repeating page `earlier` of the same feed.
+fn repeated_page(snapshot: &Snapshot, inv: usize, earlier: &Part, part: &Part) -> Error {
+    Error::input_file(
+        &part.path,
+        format!(
+            "repeats {} item for item (invoice {}, feed {}): the API served the same page twice; the snapshot is faulty: fetch it again",
+            earlier.path.display(),
+            snapshot.invoices[inv].header.id,
+            part.feed.spec().folder
+        ),
+    )
+}
+
 fn read_part(inv: &SnapshotInvoice, part: &Part, tx: &SyncSender<PartMessage>) -> Result<()> {
     let currency = inv.header.currency_code.as_deref();
     let mut out = Emitter {
         cols: ChargeColumns::new(part.feed, currency),
         feed: part.feed,
         salt: fnv1a(part.feed.spec().folder.as_bytes()),
+        fingerprint: None,
         tx,
     };
     let path = &part.path;
@@ -294,6 +328,7 @@ fn page<'a, T: FlatLineItem<'a> + ToCharge>(
     out: &mut Emitter<'_>,
 ) -> Result<()> {
     let coll: Collection<&serde_json::value::RawValue> = read_json_bytes(path, bytes)?;
+    out.fingerprint = Some(page_fingerprint(&coll.items));
     for (i, raw) in coll.items.iter().enumerate() {
         T::parse(raw.get().as_bytes())
             .and_then(|item| item.to_charge().and_then(|row| out.push(&row)))
@@ -346,6 +381,8 @@ fn batch_values(inv: &SnapshotInvoice, feed: Feed) -> BatchValues<'_> {
     v[col::invoice_type] = Some(inv.invoice_type.as_str());
     v[col::billing_provider] = Some(spec.provider);
     v[col::line_item_type] = Some(spec.line_item_type());
+    v[col::document_type] = Some(inv.header.document_type().as_str());
+    v[col::amends_invoice_id] = inv.header.amends_of.as_deref();
     v
 }
 
@@ -433,10 +470,13 @@ fn push_hex(out: &mut String, v: u64) {
 /// One row per invoice: `invoice_id, invoice_date, invoice_type, currency, invoice_total`.
 pub fn invoices_frame(invoices: &[SnapshotInvoice]) -> Result<DataFrame> {
     let mut total = DecimalBuilder::new(money::MONEY_SCALE, invoices.len());
+    let mut paid = DecimalBuilder::new(money::MONEY_SCALE, invoices.len());
     for inv in invoices {
         total.push(inv.header.total_charges.0);
+        paid.push(inv.header.paid_amount.0);
     }
     let scale = total.digits().max(money::CENT_DIGITS);
+    let paid_scale = paid.digits().max(money::CENT_DIGITS);
     let pe = |e| Error::polars("invoices frame", e);
     let n = invoices.len();
     DataFrame::new(
@@ -469,6 +509,37 @@ pub fn invoices_frame(invoices: &[SnapshotInvoice]) -> Result<DataFrame> {
                     .collect::<Vec<_>>(),
             ),
             total.into_column("invoice_total", scale).map_err(pe)?,
+            Column::new(
+                "document_type".into(),
+                invoices
+                    .iter()
+                    .map(|i| i.header.document_type().as_str())
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "amends_invoice_id".into(),
+                invoices
+                    .iter()
+                    .map(|i| i.header.amends_of.as_deref())
+                    .collect::<Vec<_>>(),
+            ),
+            paid.into_column("paid_amount", paid_scale).map_err(pe)?,
+            date_column(
+                "billing_period_start",
+                invoices
+                    .iter()
+                    .map(|i| i.billing_period.0.map(epoch_days))
+                    .collect(),
+            )
+            .map_err(pe)?,
+            date_column(
+                "billing_period_end",
+                invoices
+                    .iter()
+                    .map(|i| i.billing_period.1.map(epoch_days))
+                    .collect(),
+            )
+            .map_err(pe)?,
         ],
     )
     .map_err(pe)
@@ -482,10 +553,12 @@ mod tests {
     #[test]
     fn every_batch_column_has_a_value_and_frames_follow_the_schema() {
         let header: Invoice =
-            serde_json::from_str(r#"{"id": "G1", "currencyCode": "EUR"}"#).expect("invoice header");
+            serde_json::from_str(r#"{"id": "G1", "currencycode": "EUR", "amendsof": "G0"}"#)
+                .expect("invoice header");
         let inv = SnapshotInvoice {
             header,
             date: chrono::NaiveDate::from_ymd_opt(2025, 3, 1),
+            billing_period: (None, None),
             invoice_type: InvoiceType::OneTime,
             parts: Vec::new(),
         };
@@ -498,7 +571,7 @@ mod tests {
         row[col::quantity] = Some(money::parse_decimal("1.5", money::RATE_SCALE, false).unwrap());
         cols.push(&row, 0).unwrap();
         let mut seen = PlHashMap::new();
-        let df = batch_frame(&inv, Feed::OneTimeUsage, cols.finish(), &mut seen).unwrap();
+        let df = batch_frame(&inv, Feed::OneTimeUsage, cols.finish(None), &mut seen).unwrap();
         assert_eq!(df.schema().as_ref(), &charges_schema());
         let cell = |name: &str| df.column(name).unwrap().get(0).unwrap().to_string();
         assert_eq!(

@@ -3,6 +3,7 @@
 //!
 //! Takes frames, returns frames: never touches files.
 
+pub mod changes;
 pub mod config;
 
 use std::collections::BTreeMap;
@@ -607,6 +608,16 @@ fn invoice_key(id: Option<&str>, currency: Option<&str>) -> InvoiceKey {
     (id.unwrap_or("").to_owned(), c)
 }
 
+/// The invoices frame's columns an invoice check carries as they are (empty for lines whose
+/// invoice and currency no invoice header has).
+const INVOICE_DOCUMENT_COLUMNS: [&str; 5] = [
+    "document_type",
+    "amends_invoice_id",
+    "paid_amount",
+    "billing_period_start",
+    "billing_period_end",
+];
+
 /// Each invoice's `totalCharges` against Σ of its lines' `total`, per invoice and currency.
 /// Returns the frame, its money scale and the rows per status.
 fn invoice_checks(
@@ -620,12 +631,17 @@ fn invoice_checks(
         .map(|(k, (total, n))| (k.clone(), (0, *total, *n)))
         .collect();
     let heads = text_columns(invoices, &["invoice_id", "currency"])?;
-    for ((id, cur), total) in heads[0]
+    // each check's invoice row, for the document columns
+    let mut row_of: PlHashMap<InvoiceKey, IdxSize> = PlHashMap::new();
+    for (row, ((id, cur), total)) in heads[0]
         .iter()
         .zip(heads[1].iter())
         .zip(amounts(invoices, "invoice_total")?)
+        .enumerate()
     {
-        map.entry(invoice_key(id, cur)).or_default().0 = total;
+        let key = invoice_key(id, cur);
+        row_of.entry(key.clone()).or_insert(row as IdxSize);
+        map.entry(key).or_default().0 = total;
     }
     let scale = report_scale(map.values().flat_map(|v| [v.0, v.1]), &rules.tolerance);
     let div = pow10(money::MONEY_SCALE - scale);
@@ -646,7 +662,11 @@ fn invoice_checks(
         statuses.append_value(st.as_str());
         *counts.entry(st).or_insert(0) += 1;
     }
-    let cols = vec![
+    let rows: IdxCa = map
+        .keys()
+        .map(|k| row_of.get(k).copied())
+        .collect_ca("row".into());
+    let mut cols = vec![
         ids.finish().into_column(),
         curs.finish().into_column(),
         decimal_column("invoice_total", map.values().map(|v| v.0 / div), scale)?,
@@ -658,6 +678,13 @@ fn invoice_checks(
             map.values().map(|v| v.2).collect::<Vec<u64>>(),
         ),
     ];
+    for name in INVOICE_DOCUMENT_COLUMNS {
+        let column = invoices
+            .column(name)
+            .and_then(|c| c.take(&rows))
+            .map_err(|e| Error::polars("invoice checks", e))?;
+        cols.push(column);
+    }
     Ok((
         DataFrame::new(n, cols).map_err(|e| Error::polars("invoice checks", e))?,
         scale,

@@ -55,6 +55,10 @@ pub struct RunSummary<'a> {
     pub counts: Vec<(&'static str, usize)>,
     /// Stage timings.
     pub timings: Vec<(&'static str, Duration)>,
+    /// The run `latest` pointed to before this one (same grain), if any.
+    pub previous_run_id: Option<&'a str>,
+    /// Rows of the `changes` report per change (`new`, `resolved`, `changed`).
+    pub changes: &'a BTreeMap<&'static str, u64>,
 }
 
 fn rfc3339(t: DateTime<Utc>) -> String {
@@ -107,6 +111,15 @@ impl RunSummary<'_> {
             .iter()
             .map(|(s, n)| (s.as_str(), *n))
             .collect();
+        let changes: serde_json::Map<String, Value> = ["new", "resolved", "changed"]
+            .iter()
+            .map(|c| {
+                (
+                    c.to_string(),
+                    json!(self.changes.get(c).copied().unwrap_or(0)),
+                )
+            })
+            .collect();
         json!({
             "run_id": self.run_id,
             "command": self.command,
@@ -123,6 +136,8 @@ impl RunSummary<'_> {
             "invoice_checks": checks,
             "rejected_ledger_rows": self.rejected_by_reason,
             "invoice_summaries": self.invoice_summaries.iter().map(summary_json).collect::<Vec<_>>(),
+            "previous_run_id": self.previous_run_id,
+            "changes": changes,
             "timings_ms": self.timings.iter().map(|(k, d)| (k.to_string(), json!(d.as_millis() as u64))).collect::<serde_json::Map<_, _>>(),
         })
     }

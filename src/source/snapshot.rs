@@ -25,7 +25,7 @@ use crate::model::api_date;
 use crate::model::feed::Feed;
 use crate::model::fnv::fnv1a;
 use crate::model::invoice::{Collection, ExportManifest, Invoice, InvoiceSummary, InvoiceType};
-use crate::model::json::read_json;
+use crate::model::json::read_json_folded;
 use crate::model::period::Period;
 pub use manifest::{file_sha256, write_manifest};
 
@@ -45,6 +45,8 @@ pub struct SnapshotInvoice {
     pub header: Invoice,
     /// `invoiceDate` as a UTC date.
     pub date: Option<NaiveDate>,
+    /// `billingPeriodStartDate` and `billingPeriodEndDate` as UTC dates.
+    pub billing_period: (Option<NaiveDate>, Option<NaiveDate>),
     /// `recurring` / `one_time`.
     pub invoice_type: InvoiceType,
     /// Line item files, in reading order (feed, then page or blob order).
@@ -150,21 +152,33 @@ impl Snapshot {
         let mut outside_period = BTreeSet::new();
         let mut invoices = Vec::new();
         for page in &invoice_pages {
-            let coll: Collection<Invoice> = read_json(page)?;
-            for header in coll.items {
+            let coll: Collection<Invoice> = read_json_folded(page)?;
+            // nested amendments are documents of their own, each with its own date
+            for header in coll.items.into_iter().flat_map(Invoice::documents) {
                 if !seen.insert(header.id.clone()) {
                     tracing::warn!(invoice = %header.id, page = %page.display(), "invoice listed twice; the first listing is used");
                     continue;
                 }
-                let date = match header.invoice_date.as_deref().map(api_date).transpose() {
-                    Ok(d) => d.flatten(),
-                    Err(e) => {
-                        return Err(Error::input_file(
-                            page,
-                            format!("invoice {}: invoiceDate {e}", header.id),
-                        ));
-                    }
+                let date_of = |field: &str, value: Option<&str>| {
+                    value
+                        .map(api_date)
+                        .transpose()
+                        .map(Option::flatten)
+                        .map_err(|e| {
+                            Error::input_file(page, format!("invoice {}: {field} {e}", header.id))
+                        })
                 };
+                let date = date_of("invoiceDate", header.invoice_date.as_deref())?;
+                let billing_period = (
+                    date_of(
+                        "billingPeriodStartDate",
+                        header.billing_period_start_date.as_deref(),
+                    )?,
+                    date_of(
+                        "billingPeriodEndDate",
+                        header.billing_period_end_date.as_deref(),
+                    )?,
+                );
                 if !periods.is_empty()
                     && !date.is_some_and(|d| periods.iter().any(|p| p.contains(d)))
                 {
@@ -174,9 +188,11 @@ impl Snapshot {
                 let invoice_type = InvoiceType::of(&header);
                 let folder = root.join("invoices").join(invoice_folder_name(&header.id));
                 let parts = invoice_parts(&folder, &header.id)?;
+                check_complete(&header, &folder, &parts)?;
                 invoices.push(SnapshotInvoice {
                     header,
                     date,
+                    billing_period,
                     invoice_type,
                     parts,
                 });
@@ -185,7 +201,7 @@ impl Snapshot {
         invoices.sort_by(|a, b| a.header.id.cmp(&b.header.id));
         let summaries_path = root.join("summaries.json");
         let summaries = if summaries_path.exists() {
-            read_json::<Collection<InvoiceSummary>>(&summaries_path)?.items
+            read_json_folded::<Collection<InvoiceSummary>>(&summaries_path)?.items
         } else {
             Vec::new()
         };
@@ -203,6 +219,29 @@ impl Snapshot {
     }
 }
 
+/// Refuses an invoice that lists a feed the snapshot holds no files for: read as is, its lines
+/// would be missing without a word. A feed the v2 export carries is there when the export is.
+fn check_complete(header: &Invoice, folder: &Path, parts: &[Part]) -> Result<()> {
+    let has_export = folder.join("export").join("manifest.json").is_file();
+    for (feed, detail) in header.listed_feeds() {
+        let spec = feed.spec();
+        if parts.iter().any(|p| p.feed == feed) || (spec.also_in_export && has_export) {
+            continue;
+        }
+        return Err(Error::input_file(
+            &folder.join("lineitems").join(spec.folder),
+            format!(
+                "invoice {} lists feed {} ({}, {}) but the snapshot has no files for it; the snapshot is incomplete: fetch it again",
+                header.id,
+                spec.folder,
+                detail.billing_provider.as_deref().unwrap_or(""),
+                detail.invoice_line_item_type.as_deref().unwrap_or(""),
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Lists the line item files of one invoice folder.
 fn invoice_parts(folder: &Path, id: &str) -> Result<Vec<Part>> {
     let mut parts = Vec::new();
@@ -218,7 +257,13 @@ fn invoice_parts(folder: &Path, id: &str) -> Result<Vec<Part>> {
     }
     let manifest_path = folder.join("export").join("manifest.json");
     if manifest_path.is_file() {
-        let manifest: ExportManifest = read_json(&manifest_path)?;
+        let manifest: ExportManifest = read_json_folded(&manifest_path)?;
+        if let Some(why) = manifest.blob_count_error() {
+            return Err(Error::input_file(
+                &manifest_path,
+                format!("invoice {id}: {why}; the export is incomplete: fetch it again"),
+            ));
+        }
         for blob in &manifest.blobs {
             let path = folder.join("export").join(safe_file_name(&blob.name));
             if !path.is_file() {

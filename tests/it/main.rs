@@ -8,5 +8,6 @@ mod common;
 mod golden;
 mod nightly;
 mod properties;
+mod shapes;
 mod streaming;
 mod zero_amount;

@@ -115,3 +115,102 @@ fn retention_keeps_the_newest_runs_and_metrics_follow_every_run() {
     assert!(!text.contains("pcrecon_grain_rows"), "{text}");
     assert_eq!(run_ids(&reports).len(), 2, "a failed run prunes nothing");
 }
+
+/// `changes` against the run `latest` pointed to: a first run has the header only and no
+/// previous run; after ledger corrections the report names exactly what the corrections changed
+/// (worked out from sample-data/README.md's rows B1, A6 and a new booking).
+#[test]
+fn changes_name_exactly_what_the_ledger_corrections_changed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let snap = root().join("sample-data/partner-center");
+    let ledger_dir = tmp.path().join("ledger");
+    copy_tree(&root().join("sample-data/ledger"), &ledger_dir);
+    let cfg = write_config(
+        tmp.path(),
+        &snap,
+        &[ledger_dir.join("*.csv").to_string_lossy().into_owned()],
+        "",
+    );
+    let first = reconcile_with(&cfg, &snap, &[]);
+    assert_eq!(code(&first), 1, "{}", stderr(&first));
+    let latest = tmp.path().join("reports/latest");
+    assert!(read_csv(&latest.join("changes.csv")).is_empty());
+    let summary = |dir: &Path| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap()
+    };
+    assert!(summary(&latest)["previous_run_id"].is_null());
+    let first_id = std::fs::read_link(&latest).unwrap();
+
+    // B1 (matched, 28.30) booked as 30.30; A6 (−6.00 mismatch) corrected to the billed 54.00;
+    // a new booking against an invoice Microsoft never sent
+    let edit = |file: &str, from: &str, to: &str| {
+        let p = ledger_dir.join(file);
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert!(text.contains(from), "{from}");
+        std::fs::write(&p, text.replacen(from, to, 1)).unwrap();
+    };
+    edit("ledger-2024.csv", ",5,28.30,EUR,", ",5,30.30,EUR,");
+    let a6 = std::fs::read_to_string(ledger_dir.join("ledger-2024.csv"))
+        .unwrap()
+        .lines()
+        .find(|l| l.starts_with("GL-2024-1105,"))
+        .unwrap()
+        .to_owned();
+    edit(
+        "ledger-2024.csv",
+        &a6,
+        &a6.replacen(",60.00,", ",54.00,", 1),
+    );
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(ledger_dir.join("ledger-2025.csv"))
+        .unwrap();
+    use std::io::Write;
+    writeln!(f, "GL-NEW-1,2025-03-10,G000000001,11111111-2222-3333-4444-555555555555,,,,,new,,,,99.00,EUR,late booking").unwrap();
+    drop(f);
+
+    let second = reconcile_with(&cfg, &snap, &[]);
+    assert_eq!(code(&second), 1, "{}", stderr(&second));
+    let s = summary(&latest);
+    assert_eq!(
+        s["previous_run_id"].as_str().unwrap(),
+        first_id.to_string_lossy()
+    );
+    assert_eq!(s["changes"]["new"], 1);
+    assert_eq!(s["changes"]["resolved"], 1);
+    assert_eq!(s["changes"]["changed"], 1);
+    let rows = read_csv(&latest.join("changes.csv"));
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    let by = |change: &str| rows.iter().find(|r| r["change"] == change).unwrap();
+    let b1 = by("changed");
+    assert_eq!(b1["invoice_id"], "G011223344");
+    assert_eq!(b1["charge_type"], "addQuantity");
+    assert_eq!(
+        (b1["previous_status"].as_str(), b1["status"].as_str()),
+        ("matched", "amount_mismatch")
+    );
+    assert_eq!(
+        (dec(&b1["previous_difference"]), dec(&b1["difference"])),
+        (dec("0"), dec("-2.00"))
+    );
+    let a6 = by("resolved");
+    assert_eq!(a6["invoice_id"], "D0517730KQ");
+    assert_eq!(
+        (a6["previous_status"].as_str(), a6["status"].as_str()),
+        ("amount_mismatch", "matched")
+    );
+    assert_eq!(
+        (dec(&a6["previous_difference"]), dec(&a6["difference"])),
+        (dec("-6.00"), dec("0"))
+    );
+    let new = by("new");
+    assert_eq!(new["invoice_id"], "G000000001");
+    assert_eq!(
+        (new["previous_status"].as_str(), new["status"].as_str()),
+        ("", "missing_in_invoice")
+    );
+    assert_eq!(
+        (new["previous_difference"].as_str(), dec(&new["difference"])),
+        ("", dec("-99.00"))
+    );
+}

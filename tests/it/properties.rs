@@ -114,6 +114,11 @@ fn invoices_frame() -> DataFrame {
         text("invoice_id", std::iter::once("G1".to_string())),
         text("currency", std::iter::once("EUR".to_string())),
         money_col("invoice_total", std::iter::once(0)),
+        text("document_type", std::iter::once("invoice".to_string())),
+        text("amends_invoice_id", std::iter::once(String::new())),
+        money_col("paid_amount", std::iter::once(0)),
+        text("billing_period_start", std::iter::once(String::new())),
+        text("billing_period_end", std::iter::once(String::new())),
     ])
     .unwrap()
 }

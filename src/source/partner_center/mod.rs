@@ -21,7 +21,9 @@ use tracing::Instrument;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::model::feed::{Feed, FeedSource, Paging, UrlForm};
-use crate::model::invoice::{Collection, Invoice};
+use crate::model::fnv::page_fingerprint;
+use crate::model::invoice::{Collection, ExportManifest, Invoice};
+use crate::model::json::fold_member_names;
 use crate::model::period::Period;
 use crate::model::{api_date, strip_bom};
 use crate::progress::Progress;
@@ -65,23 +67,6 @@ impl FetchOutcome {
             .sum();
         (n("requests"), retries)
     }
-}
-
-/// The feeds an invoice lists (`invoiceDetails`), in a fixed order, without repeats.
-fn feeds_of(inv: &Invoice) -> Vec<Feed> {
-    let mut feeds: Vec<Feed> = inv
-        .invoice_details
-        .iter()
-        .filter_map(|d| {
-            Feed::from_detail(
-                d.billing_provider.as_deref().unwrap_or(""),
-                d.invoice_line_item_type.as_deref().unwrap_or(""),
-            )
-        })
-        .collect();
-    feeds.sort();
-    feeds.dedup();
-    feeds
 }
 
 /// `base` + path segments (each percent-encoded: ids come from the network) + query.
@@ -350,7 +335,7 @@ async fn fetch_invoice_pages(ctx: &Ctx) -> Result<Vec<Invoice>> {
         ctx.writer
             .write(&format!("invoices/page-{n:04}.json"), &reply.body)?;
         let page: Collection<Invoice> =
-            serde_json::from_slice(strip_bom(&reply.body)).map_err(|e| {
+            serde_json::from_slice(&fold_member_names(strip_bom(&reply.body))).map_err(|e| {
                 Error::Source(format!(
                     "GET /v1/invoices page {n}: not an invoice collection: {e}"
                 ))
@@ -360,7 +345,8 @@ async fn fetch_invoice_pages(ctx: &Ctx) -> Result<Vec<Invoice>> {
             next: page.links.next.as_ref().map(|_| ()),
             continuation: None,
         };
-        invoices.extend(page.items);
+        // nested amendments are documents of their own, with line items of their own
+        invoices.extend(page.items.into_iter().flat_map(Invoice::documents));
         match next_request(&first, &Paging::Offset, offset, &info)? {
             Some((next, _)) => {
                 offset += info.items;
@@ -375,6 +361,9 @@ async fn fetch_invoice_pages(ctx: &Ctx) -> Result<Vec<Invoice>> {
             ));
         }
     }
+    // a document listed at the top level and nested is fetched once (the first listing)
+    let mut seen = std::collections::HashSet::new();
+    invoices.retain(|inv| seen.insert(inv.id.clone()));
     Ok(invoices)
 }
 
@@ -402,7 +391,7 @@ async fn fetch_invoice(ctx: &Arc<Ctx>, inv: &Invoice, date: Option<NaiveDate>) -
     let pc = &ctx.cfg.partner_center;
     let folder = format!("invoices/{}", invoice_folder_name(&inv.id));
     let currency = inv.currency_code.clone().unwrap_or_default();
-    for feed in feeds_of(inv) {
+    for (feed, _) in inv.listed_feeds() {
         if feed.spec().also_in_export && pc.line_items.use_v2_export(date) {
             fetch_export(ctx, &inv.id, &folder).await?;
         } else {
@@ -432,8 +421,8 @@ const REPEATED_PAGE_ASKS: u32 = 3;
 /// snapshot keeps every fetched feed, an empty one as an empty page.
 const EMPTY_PAGE: &[u8] = br#"{"totalCount":0,"items":[]}"#;
 
-/// Whether collection page `page` repeats page `previous` item for item (a non-empty page; each
-/// item compared as the raw JSON text received).
+/// Whether collection page `page` repeats page `previous` item for item (a non-empty page; the
+/// items compared by their [`page_fingerprint`]).
 fn repeats_page(previous: &[u8], page: &[u8]) -> bool {
     fn items(body: &[u8]) -> Option<Vec<&serde_json::value::RawValue>> {
         serde_json::from_slice::<Collection<&serde_json::value::RawValue>>(crate::model::strip_bom(
@@ -443,9 +432,7 @@ fn repeats_page(previous: &[u8], page: &[u8]) -> bool {
         .map(|c| c.items)
     }
     match (items(previous), items(page)) {
-        (Some(p), Some(c)) => {
-            !c.is_empty() && p.len() == c.len() && p.iter().zip(&c).all(|(a, b)| a.get() == b.get())
-        }
+        (Some(p), Some(c)) => !c.is_empty() && page_fingerprint(&p) == page_fingerprint(&c),
         _ => false,
     }
 }
@@ -603,27 +590,26 @@ async fn fetch_export(ctx: &Arc<Ctx>, id: &str, folder: &str) -> Result<()> {
 }
 
 async fn save_export(ctx: &Arc<Ctx>, id: &str, folder: &str, mut manifest: Value) -> Result<()> {
-    let root = manifest
-        .get("rootDirectory")
-        .and_then(Value::as_str)
+    // member names in any casing: read through the folded text
+    let folded = fold_member_names(&serde_json::to_vec(&manifest).expect("manifest json"));
+    let parsed: ExportManifest = serde_json::from_slice(&folded)
+        .map_err(|e| Error::Source(format!("the export manifest of {id} does not parse: {e}")))?;
+    if let Some(why) = parsed.blob_count_error() {
+        return Err(Error::Source(format!("the export manifest of {id}: {why}")));
+    }
+    let root = parsed
+        .root_directory
+        .as_deref()
         .unwrap_or("")
         .trim_end_matches('/')
         .to_owned();
-    let sas = manifest
-        .get("sasToken")
-        .and_then(Value::as_str)
+    let sas = parsed
+        .sas_token
+        .as_deref()
         .unwrap_or("")
         .trim_start_matches('?')
         .to_owned();
-    let names: Vec<String> = manifest
-        .get("blobs")
-        .and_then(Value::as_array)
-        .map(|b| {
-            b.iter()
-                .filter_map(|x| x.get("name").and_then(Value::as_str).map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default();
+    let names: Vec<String> = parsed.blobs.into_iter().map(|b| b.name).collect();
     if root.is_empty() && !names.is_empty() {
         return Err(Error::Source(format!(
             "the export manifest of {id} has blobs but no rootDirectory"
@@ -631,6 +617,7 @@ async fn save_export(ctx: &Arc<Ctx>, id: &str, folder: &str, mut manifest: Value
     }
     // the SAS signature is a secret: never stored
     if let Some(m) = manifest.as_object_mut() {
+        m.retain(|k, _| !k.eq_ignore_ascii_case("sastoken"));
         m.insert(
             "sasToken".into(),
             Value::String("(not stored: SAS signatures are secrets)".into()),
