@@ -11,11 +11,11 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 
 /// The lock file's name inside the locked folder.
-pub const LOCK_FILE: &str = ".pcrecon.lock";
+pub(crate) const LOCK_FILE: &str = ".pcrecon.lock";
 
 /// An exclusive lock on a folder, released when dropped (or when the process ends).
 #[derive(Debug)]
-pub struct RunLock {
+pub(crate) struct RunLock {
     file: File,
     path: PathBuf,
 }
@@ -23,7 +23,7 @@ pub struct RunLock {
 impl RunLock {
     /// Takes the lock on `dir` (created if missing) at once, or fails with [`Error::Locked`]
     /// naming the lock file and the holder's pid when another run holds it. Never waits.
-    pub fn acquire(dir: &Path) -> Result<RunLock> {
+    pub(crate) fn acquire(dir: &Path) -> Result<RunLock> {
         std::fs::create_dir_all(dir).map_err(|e| Error::output("cannot create", dir, e))?;
         let path = dir.join(LOCK_FILE);
         let mut file = OpenOptions::new()
@@ -58,14 +58,14 @@ impl RunLock {
     }
 
     /// The lock file.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
     /// Removes staging folders that a killed run left in the locked folder: the report staging
     /// folders (`.pcrecon-staging-*`) and partial snapshots (`.<run-id>.partial-*`). Holding the
     /// lock means no live run is writing them.
-    pub fn remove_stale_staging(&self) {
+    pub(crate) fn remove_stale_staging(&self) {
         let Some(dir) = self.path.parent() else {
             return;
         };
