@@ -19,9 +19,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 pub(crate) use crate::ledger::config::LedgerConfig;
 pub(crate) use crate::reconcile::config::ReconcileConfig;
-pub(crate) use crate::report::config::{FailOn, Format, Formats, ReportConfig};
+pub(crate) use crate::report::config::{FailOn, Formats, ReportConfig};
 pub(crate) use crate::source::config::{SourceConfig, SourceKind};
-pub(crate) use crate::source::partner_center::config::{LineItems, PartnerCenterConfig};
+pub(crate) use crate::source::partner_center::config::PartnerCenterConfig;
 
 /// A secret value: its `Debug` and `Display` never show it.
 #[derive(Clone, PartialEq, Eq)]
@@ -552,6 +552,7 @@ pub(crate) fn config_error(toml: &str, key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::partner_center::config::LineItems;
 
     #[test]
     fn defaults_and_path_resolution_against_the_project_root() {

@@ -257,13 +257,6 @@ impl DecimalBuilder {
         self.digits
     }
 
-    /// Appends all values of `other` (same working scale).
-    pub(crate) fn append(&mut self, other: DecimalBuilder) {
-        debug_assert_eq!(self.work_scale, other.work_scale);
-        self.digits = self.digits.max(other.digits);
-        self.values.extend(other.values);
-    }
-
     /// The finished column at `scale` (which must be ≥ [`Self::digits`]).
     pub fn into_column(self, name: &str, scale: u32) -> PolarsResult<Column> {
         assert!(

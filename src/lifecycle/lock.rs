@@ -57,11 +57,6 @@ impl RunLock {
         Ok(RunLock { file, path })
     }
 
-    /// The lock file.
-    pub(crate) fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Removes staging folders that a killed run left in the locked folder: the report staging
     /// folders (`.pcrecon-staging-*`) and partial snapshots (`.<run-id>.partial-*`). Holding the
     /// lock means no live run is writing them.
@@ -107,7 +102,7 @@ mod tests {
     fn a_second_lock_on_the_same_folder_is_refused_naming_file_and_pid() {
         let d = tempfile::tempdir().unwrap();
         let first = RunLock::acquire(d.path()).unwrap();
-        let pid = std::fs::read_to_string(first.path()).unwrap();
+        let pid = std::fs::read_to_string(&first.path).unwrap();
         assert_eq!(pid.trim(), std::process::id().to_string());
         // flock locks belong to the open file description: a second open in the same process
         // conflicts like another process would
@@ -151,6 +146,6 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let dir = d.path().join("reports/nested");
         let lock = RunLock::acquire(&dir).unwrap();
-        assert!(lock.path().is_file());
+        assert!(lock.path.is_file());
     }
 }

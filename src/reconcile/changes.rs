@@ -11,15 +11,6 @@ use super::{GrainKey, Rules, Status, digits_of, fold_key_into};
 use crate::error::{Error, Result};
 use crate::money::{self, DecimalBuilder, Scaled, decimal_values, pow10};
 
-/// The report's columns after the grain keys.
-pub(crate) const CHANGE_COLUMNS: [&str; 5] = [
-    "change",
-    "previous_status",
-    "status",
-    "previous_difference",
-    "difference",
-];
-
 /// One grain row of a reconciliation report, amounts at [`money::MONEY_SCALE`].
 #[derive(Debug, Clone)]
 struct GrainLine {

@@ -163,8 +163,6 @@ pub struct Outcome {
     pub(crate) invoice_checks: DataFrame,
     /// Scale of the reconciliation's money columns.
     pub(crate) scale: u32,
-    /// Scale of the invoice checks' money columns.
-    pub(crate) invoice_scale: u32,
     /// (currency, status) → totals.
     pub(crate) totals: BTreeMap<(String, Status), Total>,
     /// Invoice checks per status.
@@ -578,13 +576,11 @@ impl ChargeSums {
         ));
         let reconciliation = DataFrame::new(n, cols).map_err(|e| Error::polars("reconcile", e))?;
 
-        let (checks, invoice_scale, invoice_check_counts) =
-            invoice_checks(&self.invoice_lines, invoices, rules)?;
+        let (checks, invoice_check_counts) = invoice_checks(&self.invoice_lines, invoices, rules)?;
         let outcome = Outcome {
             reconciliation,
             invoice_checks: checks,
             scale,
-            invoice_scale,
             totals,
             invoice_check_counts,
             failing_rows,
@@ -619,12 +615,12 @@ const INVOICE_DOCUMENT_COLUMNS: [&str; 5] = [
 ];
 
 /// Each invoice's `totalCharges` against Σ of its lines' `total`, per invoice and currency.
-/// Returns the frame, its money scale and the rows per status.
+/// Returns the frame and the rows per status.
 fn invoice_checks(
     lines: &PlHashMap<InvoiceKey, (i128, u64)>,
     invoices: &DataFrame,
     rules: &Rules,
-) -> Result<(DataFrame, u32, BTreeMap<Status, u64>)> {
+) -> Result<(DataFrame, BTreeMap<Status, u64>)> {
     // (invoice_id, currency) → (invoice_total, line_items_total, lines)
     let mut map: BTreeMap<InvoiceKey, (i128, i128, u64)> = lines
         .iter()
@@ -687,7 +683,6 @@ fn invoice_checks(
     }
     Ok((
         DataFrame::new(n, cols).map_err(|e| Error::polars("invoice checks", e))?,
-        scale,
         counts,
     ))
 }

@@ -49,8 +49,6 @@ pub(crate) struct FetchOptions {
 pub(crate) struct FetchOutcome {
     /// The snapshot written.
     pub(crate) snapshot: PathBuf,
-    /// Invoices listed / whose line items were fetched.
-    pub(crate) invoices_listed: usize,
     /// Invoices whose line items were fetched.
     pub(crate) invoices_fetched: usize,
     /// Request counters (retries by reason, bytes).
@@ -251,7 +249,7 @@ pub(crate) fn fetch(cfg: &Config, opts: FetchOptions) -> Result<FetchOutcome> {
         writer,
         progress: opts.progress.clone(),
     });
-    let (listed, fetched) = runtime.block_on(run_fetch(ctx.clone(), &opts.periods))?;
+    let fetched = runtime.block_on(run_fetch(ctx.clone(), &opts.periods))?;
     let mut ctx =
         Arc::into_inner(ctx).ok_or_else(|| Error::Internal("fetch tasks still running".into()))?;
     let stats = ctx.api.stats.to_json();
@@ -270,13 +268,12 @@ pub(crate) fn fetch(cfg: &Config, opts: FetchOptions) -> Result<FetchOutcome> {
     ctx.progress.finish();
     Ok(FetchOutcome {
         snapshot,
-        invoices_listed: listed,
         invoices_fetched: fetched,
         stats,
     })
 }
 
-async fn run_fetch(ctx: Arc<Ctx>, periods: &[Period]) -> Result<(usize, usize)> {
+async fn run_fetch(ctx: Arc<Ctx>, periods: &[Period]) -> Result<usize> {
     let summaries = {
         let ctx = ctx.clone();
         tokio::spawn(async move { fetch_summaries(&ctx).await })
@@ -292,7 +289,6 @@ async fn run_fetch(ctx: Arc<Ctx>, periods: &[Period]) -> Result<(usize, usize)> 
             (inv, date)
         })
         .collect();
-    let listed = selected.len();
     let selected: Vec<_> = selected
         .into_iter()
         .filter(|(_, d)| {
@@ -313,7 +309,7 @@ async fn run_fetch(ctx: Arc<Ctx>, periods: &[Period]) -> Result<(usize, usize)> 
     summaries
         .await
         .map_err(|e| Error::Internal(format!("summaries task: {e}")))??;
-    Ok((listed, selected.len()))
+    Ok(selected.len())
 }
 
 /// `GET /v1/invoices`, every page (offset paging; modern tenants return everything at once).
