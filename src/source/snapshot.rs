@@ -56,8 +56,6 @@ pub(crate) struct SnapshotInvoice {
 /// A snapshot folder, opened.
 #[derive(Debug)]
 pub(crate) struct Snapshot {
-    /// The folder.
-    pub(crate) root: PathBuf,
     /// Invoices (after `--period` filtering), sorted by id.
     pub(crate) invoices: Vec<SnapshotInvoice>,
     /// Account balances per currency, when `summaries.json` is there.
@@ -210,7 +208,6 @@ impl Snapshot {
             tracing::warn!(snapshot = %root.display(), "snapshot has no manifest.json; its inputs cannot be fingerprinted");
         }
         Ok(Snapshot {
-            root: root.to_path_buf(),
             invoices,
             summaries,
             manifest,
