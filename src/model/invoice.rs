@@ -34,6 +34,8 @@ pub(crate) struct Links {
 pub(crate) struct Link {
     /// Relative URI, e.g. `/invoices?size=2&offset=2`.
     #[serde(default)]
+    #[allow(dead_code)]
+    // the API's link, kept in the model: paging follows `offset` and the token
     pub(crate) uri: String,
     /// Headers such as `MS-ContinuationToken`.
     #[serde(default)]
@@ -219,9 +221,11 @@ pub(crate) struct InvoiceSummaryDetail {
 pub(crate) struct ExportManifest {
     /// Manifest id.
     #[serde(default)]
+    #[allow(dead_code)] // the API's manifest field, kept in the model; no stage needs it
     pub(crate) id: Option<String>,
     /// `compressedJSONLines`.
     #[serde(default, rename = "dataformat")]
+    #[allow(dead_code)] // the API's manifest field, kept in the model; no stage needs it
     pub(crate) data_format: Option<String>,
     /// Blob folder URL (the SAS token is kept apart and never logged).
     #[serde(default, rename = "rootdirectory")]
