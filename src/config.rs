@@ -17,23 +17,23 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-pub use crate::ledger::config::LedgerConfig;
-pub use crate::reconcile::config::ReconcileConfig;
-pub use crate::report::config::{FailOn, Format, Formats, ReportConfig};
-pub use crate::source::config::{SourceConfig, SourceKind};
-pub use crate::source::partner_center::config::{LineItems, PartnerCenterConfig};
+pub(crate) use crate::ledger::config::LedgerConfig;
+pub(crate) use crate::reconcile::config::ReconcileConfig;
+pub(crate) use crate::report::config::{FailOn, Formats, ReportConfig};
+pub(crate) use crate::source::config::{SourceConfig, SourceKind};
+pub(crate) use crate::source::partner_center::config::PartnerCenterConfig;
 
 /// A secret value: its `Debug` and `Display` never show it.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+pub(crate) struct Secret(String);
 
 impl Secret {
     /// Wraps a secret.
-    pub fn new(s: impl Into<String>) -> Self {
+    pub(crate) fn new(s: impl Into<String>) -> Self {
         Secret(s.into())
     }
     /// The secret itself, for the one place that sends it.
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 }
@@ -53,16 +53,16 @@ impl fmt::Display for Secret {
 /// A bad value found after a section was deserialised (a range, two keys that conflict): the
 /// key at fault and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Invalid {
+pub(crate) struct Invalid {
     /// `section.key`.
-    pub key: &'static str,
+    pub(crate) key: &'static str,
     /// What is wrong.
-    pub message: String,
+    pub(crate) message: String,
 }
 
 impl Invalid {
     /// `key` is wrong because of `message`.
-    pub fn new(key: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(key: &'static str, message: impl Into<String>) -> Self {
         Invalid {
             key,
             message: message.into(),
@@ -72,7 +72,7 @@ impl Invalid {
 
 /// A config value that is one of a few names (`source.kind`, `report.fail_on`, …). Its serde form
 /// is the name; [`choice!`] implements it.
-pub trait Choice: Copy + PartialEq + 'static {
+pub(crate) trait Choice: Copy + PartialEq + 'static {
     /// Every value with its name in the config, in the order messages list them.
     const CHOICES: &'static [(&'static str, Self)];
 
@@ -146,7 +146,7 @@ macro_rules! text_value {
 pub(crate) use text_value;
 
 /// The nearest of `candidates` to `word` when it is close enough to be a typo.
-pub fn did_you_mean<'a>(
+pub(crate) fn did_you_mean<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
@@ -161,28 +161,28 @@ pub fn did_you_mean<'a>(
 /// The whole config, after overrides, path resolution and checks.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct Config {
+pub(crate) struct Config {
     /// `[source]`.
-    pub source: SourceConfig,
+    pub(crate) source: SourceConfig,
     /// `[partner_center]`.
-    pub partner_center: PartnerCenterConfig,
+    pub(crate) partner_center: PartnerCenterConfig,
     /// `[ledger]`.
-    pub ledger: LedgerConfig,
+    pub(crate) ledger: LedgerConfig,
     /// `[reconcile]`.
-    pub reconcile: ReconcileConfig,
+    pub(crate) reconcile: ReconcileConfig,
     /// `[report]`.
-    pub report: ReportConfig,
+    pub(crate) report: ReportConfig,
     /// Folder relative paths were resolved against.
     #[serde(skip)]
-    pub base_dir: PathBuf,
+    pub(crate) base_dir: PathBuf,
     /// The config file.
     #[serde(skip)]
-    pub path: PathBuf,
+    pub(crate) path: PathBuf,
 }
 
 /// The type of a config value, as its `PCRECON_*` override is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ValueKind {
+pub(crate) enum ValueKind {
     /// Text (also paths, names and decimals written as strings).
     Text,
     /// A whole number.
@@ -195,16 +195,16 @@ pub enum ValueKind {
 
 /// One table of the config (`ledger.columns` for the nested one) and its keys.
 #[derive(Debug, Clone)]
-pub struct SchemaTable {
+pub(crate) struct SchemaTable {
     /// `source`, …, `ledger.columns`.
-    pub name: String,
+    pub(crate) name: String,
     /// Its keys and their types.
-    pub keys: Vec<(String, ValueKind)>,
+    pub(crate) keys: Vec<(String, ValueKind)>,
 }
 
 /// Every table and key the config accepts, read off [`Config::default`] serialised to TOML; a
 /// key holding a table (`ledger.columns`) gets its own entry with the ledger's field names.
-pub fn schema() -> Vec<SchemaTable> {
+pub(crate) fn schema() -> Vec<SchemaTable> {
     let defaults = toml::Table::try_from(Config::default()).expect("the defaults serialise");
     let mut tables = Vec::new();
     for (section, value) in defaults {
@@ -249,7 +249,7 @@ fn nested_keys(table: &str) -> Vec<&'static str> {
 }
 
 /// The folder relative config paths resolve against.
-pub fn base_dir_for(config_path: &Path) -> PathBuf {
+pub(crate) fn base_dir_for(config_path: &Path) -> PathBuf {
     let abs = std::path::absolute(config_path).unwrap_or_else(|_| config_path.to_path_buf());
     let dir = abs.parent().map(Path::to_path_buf).unwrap_or_default();
     if dir.file_name().is_some_and(|n| n == "config") {
@@ -262,7 +262,7 @@ pub fn base_dir_for(config_path: &Path) -> PathBuf {
 impl Config {
     /// Loads `path`, applies `PCRECON_*` overrides from `env`, checks every value and resolves
     /// paths: what it returns needs no further checking.
-    pub fn load(path: &Path, env: &[(String, String)]) -> Result<Config> {
+    pub(crate) fn load(path: &Path, env: &[(String, String)]) -> Result<Config> {
         let file_error = |message: String| Error::Config {
             file: Some(path.to_path_buf()),
             key: None,
@@ -321,7 +321,7 @@ impl Config {
     }
 
     /// Checks the keys a fetch needs that may stay empty for offline runs.
-    pub fn require_api_identity(&self) -> Result<()> {
+    pub(crate) fn require_api_identity(&self) -> Result<()> {
         for (k, v) in [
             ("partner_center.tenant_id", &self.partner_center.tenant_id),
             ("partner_center.client_id", &self.partner_center.client_id),
@@ -338,7 +338,7 @@ impl Config {
     }
 
     /// The client secret from the variable `client_secret_env` names; an error when unset.
-    pub fn client_secret(&self) -> Result<Secret> {
+    pub(crate) fn client_secret(&self) -> Result<Secret> {
         let var = &self.partner_center.client_secret_env;
         match std::env::var(var) {
             Ok(v) if !v.is_empty() => Ok(Secret(v)),
@@ -350,7 +350,7 @@ impl Config {
 
     /// The effective config as TOML, secrets redacted (the secret itself never is in the config;
     /// only whether it is set is shown).
-    pub fn to_redacted_toml(&self) -> String {
+    pub(crate) fn to_redacted_toml(&self) -> String {
         let body = toml::to_string_pretty(self).unwrap_or_default();
         let secret = match self.client_secret() {
             Ok(_) => "set (***)",
@@ -552,6 +552,7 @@ pub(crate) fn config_error(toml: &str, key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::partner_center::config::LineItems;
 
     #[test]
     fn defaults_and_path_resolution_against_the_project_root() {

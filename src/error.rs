@@ -100,7 +100,7 @@ impl Error {
     }
 
     /// A config error about nothing more precise than its message (a flag, a combination).
-    pub fn config(message: impl Into<String>) -> Self {
+    pub(crate) fn config(message: impl Into<String>) -> Self {
         Error::Config {
             file: None,
             key: None,
@@ -109,7 +109,7 @@ impl Error {
     }
 
     /// A config error about one key of the config file `file`.
-    pub fn config_key(file: &Path, key: &str, message: impl Into<String>) -> Self {
+    pub(crate) fn config_key(file: &Path, key: &str, message: impl Into<String>) -> Self {
         Error::Config {
             file: Some(file.to_path_buf()),
             key: Some(key.to_owned()),
@@ -118,7 +118,7 @@ impl Error {
     }
 
     /// An input error about no file in particular.
-    pub fn input(message: impl Into<String>) -> Self {
+    pub(crate) fn input(message: impl Into<String>) -> Self {
         Error::Input {
             path: None,
             line: None,
@@ -127,7 +127,7 @@ impl Error {
     }
 
     /// An input error about a file, with what went wrong.
-    pub fn input_file(path: &Path, what: impl fmt::Display) -> Self {
+    pub(crate) fn input_file(path: &Path, what: impl fmt::Display) -> Self {
         Error::Input {
             path: Some(path.to_path_buf()),
             line: None,
@@ -136,7 +136,7 @@ impl Error {
     }
 
     /// An input error about one line of a file.
-    pub fn input_line(path: &Path, line: u64, what: impl fmt::Display) -> Self {
+    pub(crate) fn input_line(path: &Path, line: u64, what: impl fmt::Display) -> Self {
         Error::Input {
             path: Some(path.to_path_buf()),
             line: Some(line),
@@ -145,7 +145,7 @@ impl Error {
     }
 
     /// A file or folder that cannot be written: `action` says what was being done.
-    pub fn output(action: &'static str, path: &Path, reason: impl fmt::Display) -> Self {
+    pub(crate) fn output(action: &'static str, path: &Path, reason: impl fmt::Display) -> Self {
         Error::Output {
             action,
             path: path.to_path_buf(),
@@ -154,7 +154,7 @@ impl Error {
     }
 
     /// Wraps a polars error from a stage that should not fail on valid data.
-    pub fn polars(stage: &str, e: polars::error::PolarsError) -> Self {
+    pub(crate) fn polars(stage: &str, e: polars::error::PolarsError) -> Self {
         Error::Internal(format!("{stage}: {e}"))
     }
 }

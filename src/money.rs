@@ -12,15 +12,15 @@ use polars::prelude::*;
 pub const MONEY_SCALE: u32 = 18;
 /// Working scale for unit prices and quantities, which the API sends with up to ~26 fractional
 /// digits (f64-looking prices); it leaves 12 integer digits.
-pub const RATE_SCALE: u32 = 26;
+pub(crate) const RATE_SCALE: u32 = 26;
 /// Polars decimal precision used for every money column.
-pub const PRECISION: usize = 38;
+pub(crate) const PRECISION: usize = 38;
 /// Fractional digits money is shown with at least (cents).
-pub const CENT_DIGITS: u32 = 2;
+pub(crate) const CENT_DIGITS: u32 = 2;
 
 /// Why a text is not an exact decimal.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DecimalError {
+pub(crate) enum DecimalError {
     /// Not a decimal number at all.
     NotANumber,
     /// More significant fractional digits than the scale holds (never rounded away).
@@ -58,13 +58,17 @@ pub struct Scaled {
 }
 
 /// `10^n` as `i128` (n ≤ 38).
-pub fn pow10(n: u32) -> i128 {
+pub(crate) fn pow10(n: u32) -> i128 {
     10i128.pow(n)
 }
 
 /// Parses a plain decimal (`-12.50`, `+3`, `.5`, `5.`) and, when `allow_exponent`, a JSON number
 /// with an exponent (`1E-7`), into a mantissa at `scale`.
-pub fn parse_decimal(text: &str, scale: u32, allow_exponent: bool) -> Result<Scaled, DecimalError> {
+pub(crate) fn parse_decimal(
+    text: &str,
+    scale: u32,
+    allow_exponent: bool,
+) -> Result<Scaled, DecimalError> {
     let b = text.as_bytes();
     let mut i = 0;
     let negative = match b.first() {
@@ -162,7 +166,7 @@ pub fn parse_decimal(text: &str, scale: u32, allow_exponent: bool) -> Result<Sca
 /// Parses a ledger amount written with `decimal_separator` (`.` or `,`), accepting the contract's
 /// digit grouping: `1,234.56` with `.`; `1 234,56` and `1.234,56` with `,` (spaces may be
 /// no-break spaces). Surrounding white space is ignored.
-pub fn parse_ledger_amount(
+pub(crate) fn parse_ledger_amount(
     text: &str,
     decimal_separator: char,
     scale: u32,
@@ -206,7 +210,7 @@ pub fn parse_ledger_amount(
 }
 
 /// Formats a mantissa at `scale` as a plain decimal with exactly `scale` fractional digits.
-pub fn format_scaled(value: i128, scale: u32) -> String {
+pub(crate) fn format_scaled(value: i128, scale: u32) -> String {
     let sign = if value < 0 { "-" } else { "" };
     let abs = value.unsigned_abs();
     if scale == 0 {
@@ -249,15 +253,8 @@ impl DecimalBuilder {
     }
 
     /// The most significant fractional digits any value had.
-    pub fn digits(&self) -> u32 {
+    pub(crate) fn digits(&self) -> u32 {
         self.digits
-    }
-
-    /// Appends all values of `other` (same working scale).
-    pub fn append(&mut self, other: DecimalBuilder) {
-        debug_assert_eq!(self.work_scale, other.work_scale);
-        self.digits = self.digits.max(other.digits);
-        self.values.extend(other.values);
     }
 
     /// The finished column at `scale` (which must be ≥ [`Self::digits`]).
@@ -280,7 +277,7 @@ impl DecimalBuilder {
 }
 
 /// Reads a decimal column back as `(mantissa, scale)` values.
-pub fn decimal_values(col: &Column) -> PolarsResult<(Vec<Option<i128>>, u32)> {
+pub(crate) fn decimal_values(col: &Column) -> PolarsResult<(Vec<Option<i128>>, u32)> {
     let ca = col.decimal()?;
     let scale = ca.scale() as u32;
     // per-chunk iterators: the chunked iterator is boxed and several times slower

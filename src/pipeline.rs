@@ -22,21 +22,21 @@ use crate::source::snapshot::{self, Snapshot};
 
 /// What the caller decides for one run.
 #[derive(Debug)]
-pub struct RunOptions<'a> {
+pub(crate) struct RunOptions<'a> {
     /// `run` or `reconcile` (recorded in the summary).
-    pub command: &'a str,
+    pub(crate) command: &'a str,
     /// When the run started (its id).
-    pub started: DateTime<Utc>,
+    pub(crate) started: DateTime<Utc>,
     /// Run id, when the caller has already chosen it (`run` shares it with its snapshot).
-    pub run_id: Option<String>,
+    pub(crate) run_id: Option<String>,
     /// The snapshot to read.
-    pub snapshot: PathBuf,
+    pub(crate) snapshot: PathBuf,
     /// `--period` months (empty = all).
-    pub periods: Vec<Period>,
+    pub(crate) periods: Vec<Period>,
     /// Report folder.
-    pub out_dir: PathBuf,
+    pub(crate) out_dir: PathBuf,
     /// Progress display.
-    pub progress: Progress,
+    pub(crate) progress: Progress,
 }
 
 /// Stage durations for summary.json, in the order the stages ran.
@@ -44,16 +44,16 @@ type Timings = Vec<(&'static str, Duration)>;
 
 /// What a published run hands back to its command (for metrics).
 #[derive(Debug)]
-pub struct Published {
+pub(crate) struct Published {
     /// 0 or 1.
-    pub exit_status: i32,
+    pub(crate) exit_status: i32,
     /// Grain rows and Σ difference per currency and status.
-    pub grain: Vec<GrainMetric>,
+    pub(crate) grain: Vec<GrainMetric>,
 }
 
 /// Reconciles one snapshot and publishes the reports; returns the exit status (0 or 1) and the
 /// figures monitoring reads.
-pub fn reconcile_snapshot(cfg: &Config, opts: RunOptions<'_>) -> Result<Published> {
+pub(crate) fn reconcile_snapshot(cfg: &Config, opts: RunOptions<'_>) -> Result<Published> {
     let mut timings = Timings::new();
     // fail fast on ledger paths before the expensive snapshot parse
     let ledger_files = ledger::resolve(&cfg.ledger.paths, &cfg.base_dir)?;

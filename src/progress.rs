@@ -8,11 +8,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 /// The run's progress display.
 #[derive(Debug, Clone)]
-pub struct Progress(Option<ProgressBar>);
+pub(crate) struct Progress(Option<ProgressBar>);
 
 impl Progress {
     /// A spinner when `enabled` and stderr is a terminal; otherwise silent.
-    pub fn new(enabled: bool) -> Progress {
+    pub(crate) fn new(enabled: bool) -> Progress {
         if !enabled || !std::io::stderr().is_terminal() {
             return Progress(None);
         }
@@ -25,14 +25,14 @@ impl Progress {
     }
 
     /// Names the current stage.
-    pub fn stage(&self, msg: &'static str) {
+    pub(crate) fn stage(&self, msg: &'static str) {
         if let Some(pb) = &self.0 {
             pb.set_message(msg);
         }
     }
 
     /// Turns the display into a bar of `len` steps named `unit`.
-    pub fn bar(&self, len: u64, unit: &'static str) {
+    pub(crate) fn bar(&self, len: u64, unit: &'static str) {
         if let Some(pb) = &self.0 {
             pb.set_length(len);
             pb.set_position(0);
@@ -46,14 +46,14 @@ impl Progress {
     }
 
     /// One more step done.
-    pub fn inc(&self) {
+    pub(crate) fn inc(&self) {
         if let Some(pb) = &self.0 {
             pb.inc(1);
         }
     }
 
     /// Clears the display.
-    pub fn finish(&self) {
+    pub(crate) fn finish(&self) {
         if let Some(pb) = &self.0 {
             pb.finish_and_clear();
         }

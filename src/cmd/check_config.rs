@@ -11,10 +11,10 @@ use crate::error::Result;
 
 /// Arguments of `check-config` (only the global options).
 #[derive(Debug, Args)]
-pub struct CheckConfigArgs {}
+pub(crate) struct CheckConfigArgs {}
 
 /// Runs `check-config`.
-pub fn execute(g: &Global, _a: &CheckConfigArgs) -> Result<i32> {
+pub(crate) fn execute(g: &Global, _a: &CheckConfigArgs) -> Result<i32> {
     let cfg = g.load_config()?;
     super::print_stdout(&cfg.to_redacted_toml());
     if cfg.source.kind == SourceKind::PartnerCenter

@@ -19,10 +19,10 @@ use crate::source::partner_center;
 
 /// Arguments of `fetch` (only the global options).
 #[derive(Debug, Args)]
-pub struct FetchArgs {}
+pub(crate) struct FetchArgs {}
 
 /// Runs `fetch`.
-pub fn execute(g: &Global, _a: &FetchArgs) -> Result<i32> {
+pub(crate) fn execute(g: &Global, _a: &FetchArgs) -> Result<i32> {
     let started = chrono::Utc::now();
     let cfg = g.load_config()?;
     if cfg.source.kind == SourceKind::Snapshot {

@@ -13,20 +13,20 @@ use crate::source::snapshot;
 
 /// Arguments of `manifest`.
 #[derive(Debug, Args)]
-pub struct ManifestArgs {
+pub(crate) struct ManifestArgs {
     /// The snapshot folder.
     #[arg(long, value_name = "DIR")]
-    pub snapshot: PathBuf,
+    pub(crate) snapshot: PathBuf,
     /// Where the data came from (recorded in the manifest).
     #[arg(long, default_value = "made by hand")]
-    pub source: String,
+    pub(crate) source: String,
     /// When it was fetched (RFC 3339); default now.
     #[arg(long, value_name = "TIME")]
-    pub fetched_at: Option<String>,
+    pub(crate) fetched_at: Option<String>,
 }
 
 /// Runs `manifest`.
-pub fn execute(_g: &Global, a: &ManifestArgs) -> Result<i32> {
+pub(crate) fn execute(_g: &Global, a: &ManifestArgs) -> Result<i32> {
     if !a.snapshot.is_dir() {
         return Err(Error::input_file(&a.snapshot, "is not a folder"));
     }

@@ -24,7 +24,7 @@ pub struct Cli {
     pub global: Global,
     /// The command.
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 /// Options every command takes.
@@ -37,13 +37,13 @@ pub struct Global {
         value_name = "FILE",
         default_value = "config/pcrecon.toml"
     )]
-    pub config: PathBuf,
+    pub(crate) config: PathBuf,
     /// run/reconcile: the reports' out_dir; fetch: the snapshot folder to create.
     #[arg(long, global = true, value_name = "DIR")]
-    pub out: Option<PathBuf>,
+    pub(crate) out: Option<PathBuf>,
     /// Only invoices dated in this month (repeatable).
     #[arg(long = "period", global = true, value_name = "YYYY-MM")]
-    pub periods: Vec<Period>,
+    pub(crate) periods: Vec<Period>,
     /// More log output (-v debug, -vv trace).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -66,7 +66,7 @@ pub enum LogFormat {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Fetch → normalise → reconcile → report, in one run.
     Run(run::RunArgs),
     /// Only fetch: write a snapshot.
@@ -81,7 +81,7 @@ pub enum Command {
 
 impl Global {
     /// Loads the config with `PCRECON_*` environment overrides.
-    pub fn load_config(&self) -> Result<Config> {
+    pub(crate) fn load_config(&self) -> Result<Config> {
         let env: Vec<(String, String)> = std::env::vars()
             .filter(|(k, _)| k.starts_with("PCRECON_"))
             .collect();
@@ -89,12 +89,15 @@ impl Global {
     }
 
     /// The progress display for this invocation.
-    pub fn progress(&self) -> Progress {
+    pub(crate) fn progress(&self) -> Progress {
         Progress::new(!self.quiet && self.log_format == LogFormat::Text)
     }
 
     /// Options for fetching this invocation's periods into the snapshot folder `dest`.
-    pub fn fetch_options(&self, dest: PathBuf) -> crate::source::partner_center::FetchOptions {
+    pub(crate) fn fetch_options(
+        &self,
+        dest: PathBuf,
+    ) -> crate::source::partner_center::FetchOptions {
         crate::source::partner_center::FetchOptions {
             periods: self.periods.clone(),
             dest,
@@ -103,7 +106,7 @@ impl Global {
     }
 
     /// The reports' folder: `--out` or the config's `report.out_dir`.
-    pub fn out_dir(&self, cfg: &Config) -> PathBuf {
+    pub(crate) fn out_dir(&self, cfg: &Config) -> PathBuf {
         self.out
             .clone()
             .unwrap_or_else(|| cfg.report.out_dir.clone())
@@ -122,13 +125,13 @@ pub fn dispatch(cli: &Cli) -> Result<i32> {
 }
 
 /// Writes `text` to stdout; a closed pipe (`pcrecon check-config | head`) is not an error.
-pub fn print_stdout(text: &str) {
+pub(crate) fn print_stdout(text: &str) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
 }
 
 /// Makes a path absolute against the current folder (for messages and summaries).
-pub fn absolute(p: &Path) -> PathBuf {
+pub(crate) fn absolute(p: &Path) -> PathBuf {
     std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
 }

@@ -15,14 +15,14 @@ use crate::pipeline::{self, RunOptions};
 
 /// Arguments of `reconcile`.
 #[derive(Debug, Args)]
-pub struct ReconcileArgs {
+pub(crate) struct ReconcileArgs {
     /// The snapshot folder to read.
     #[arg(long, value_name = "DIR")]
-    pub snapshot: PathBuf,
+    pub(crate) snapshot: PathBuf,
 }
 
 /// Runs `reconcile`.
-pub fn execute(g: &Global, a: &ReconcileArgs) -> Result<i32> {
+pub(crate) fn execute(g: &Global, a: &ReconcileArgs) -> Result<i32> {
     let started = chrono::Utc::now();
     let cfg = g.load_config()?;
     let out_dir = g.out_dir(&cfg);

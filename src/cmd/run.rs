@@ -16,10 +16,10 @@ use crate::source::partner_center;
 
 /// Arguments of `run` (only the global options).
 #[derive(Debug, Args)]
-pub struct RunArgs {}
+pub(crate) struct RunArgs {}
 
 /// Runs `run`.
-pub fn execute(g: &Global, _a: &RunArgs) -> Result<i32> {
+pub(crate) fn execute(g: &Global, _a: &RunArgs) -> Result<i32> {
     let started = chrono::Utc::now();
     let cfg = g.load_config()?;
     let out_dir = g.out_dir(&cfg);

@@ -12,7 +12,7 @@ use crate::config::Invalid;
 /// The field delimiter (`ledger.delimiter`): one ASCII character other than a quote or a line
 /// break, or `\t` written out.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Delimiter {
+pub(crate) struct Delimiter {
     /// As written: check-config shows it so.
     text: String,
     byte: u8,
@@ -20,7 +20,7 @@ pub struct Delimiter {
 
 impl Delimiter {
     /// Parses the config's text.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub(crate) fn parse(text: &str) -> Result<Self, String> {
         let byte = match text.as_bytes() {
             [b] if text.is_ascii() && !matches!(b, b'"' | b'\n' | b'\r') => *b,
             _ if text == "\\t" => b'\t',
@@ -33,12 +33,12 @@ impl Delimiter {
     }
 
     /// The delimiter as written.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.text
     }
 
     /// The delimiter byte.
-    pub fn byte(&self) -> u8 {
+    pub(crate) fn byte(&self) -> u8 {
         self.byte
     }
 }
@@ -53,7 +53,7 @@ crate::config::text_value!(Delimiter);
 
 /// The decimal separator of amounts and quantities (`ledger.decimal_separator`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DecimalSeparator {
+pub(crate) enum DecimalSeparator {
     /// `1234.56` (a `,` groups thousands).
     Dot,
     /// `1234,56` (a space or `.` groups thousands).
@@ -67,7 +67,7 @@ crate::config::choice!(DecimalSeparator {
 
 impl DecimalSeparator {
     /// The separator character.
-    pub fn as_char(self) -> char {
+    pub(crate) fn as_char(self) -> char {
         match self {
             DecimalSeparator::Dot => '.',
             DecimalSeparator::Comma => ',',
@@ -77,7 +77,7 @@ impl DecimalSeparator {
 
 /// A chrono date format (`ledger.date_format`), compiled once; it must round-trip a date.
 #[derive(Debug, Clone)]
-pub struct DateFormat {
+pub(crate) struct DateFormat {
     text: String,
     /// `%Y-%m-%d`: parsed by a fast path.
     iso: bool,
@@ -86,7 +86,7 @@ pub struct DateFormat {
 
 impl DateFormat {
     /// Compiles and checks a format.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub(crate) fn parse(text: &str) -> Result<Self, String> {
         let items: Vec<Item<'static>> = StrftimeItems::new(text).map(|i| i.to_owned()).collect();
         let probe = NaiveDate::from_ymd_opt(2025, 3, 9).expect("date");
         let ok = !items.iter().any(|i| matches!(i, Item::Error))
@@ -104,12 +104,12 @@ impl DateFormat {
     }
 
     /// The format as written.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.text
     }
 
     /// The date, or `None` when `text` is not one in this format.
-    pub fn parse_date(&self, text: &str) -> Option<NaiveDate> {
+    pub(crate) fn parse_date(&self, text: &str) -> Option<NaiveDate> {
         if self.iso {
             let b = text.as_bytes();
             return if b.len() == 10 {
@@ -135,18 +135,18 @@ crate::config::text_value!(DateFormat);
 /// `[ledger]`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct LedgerConfig {
+pub(crate) struct LedgerConfig {
     /// Files or globs (at least one).
-    pub paths: Vec<String>,
+    pub(crate) paths: Vec<String>,
     /// Field delimiter.
-    pub delimiter: Delimiter,
+    pub(crate) delimiter: Delimiter,
     /// `.` or `,`.
-    pub decimal_separator: DecimalSeparator,
+    pub(crate) decimal_separator: DecimalSeparator,
     /// Date format of every date field.
-    pub date_format: DateFormat,
+    pub(crate) date_format: DateFormat,
     /// Contract field → column name in the file (unnamed fields keep their own name; the keys are
     /// checked against [`super::FIELDS`] when the config is loaded).
-    pub columns: BTreeMap<String, String>,
+    pub(crate) columns: BTreeMap<String, String>,
 }
 
 impl Default for LedgerConfig {
@@ -163,12 +163,12 @@ impl Default for LedgerConfig {
 
 impl LedgerConfig {
     /// The column that holds contract field `field` in the files.
-    pub fn column<'a>(&'a self, field: &'a str) -> &'a str {
+    pub(crate) fn column<'a>(&'a self, field: &'a str) -> &'a str {
         self.columns.get(field).map(String::as_str).unwrap_or(field)
     }
 
     /// What the types cannot say: at least one path, and `,` not both delimiter and separator.
-    pub fn check(&self) -> Result<(), Invalid> {
+    pub(crate) fn check(&self) -> Result<(), Invalid> {
         if self.paths.is_empty() {
             return Err(Invalid::new("ledger.paths", "lists no ledger file"));
         }

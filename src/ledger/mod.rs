@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 use sha2::{Digest, Sha256};
 
-pub use self::config::LedgerConfig;
+pub(crate) use self::config::LedgerConfig;
 use crate::error::{Error, Result};
 use crate::model::epoch_days;
 use crate::money::{self, DecimalBuilder, DecimalError};
@@ -20,7 +20,7 @@ use crate::money::{self, DecimalBuilder, DecimalError};
 /// What a ledger field holds, which decides how it is checked and whether the accepted frame
 /// keeps it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FieldKind {
+pub(crate) enum FieldKind {
     /// An id or grain key: kept in the accepted frame as trimmed text.
     Key,
     /// A date in `ledger.date_format`.
@@ -33,15 +33,15 @@ pub enum FieldKind {
 
 /// One contract field of the ledger.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FieldSpec {
+pub(crate) struct FieldSpec {
     /// The field.
-    pub field: Field,
+    pub(crate) field: Field,
     /// Its name in the contract (and its default column name).
-    pub name: &'static str,
+    pub(crate) name: &'static str,
     /// Whether the header must have it.
-    pub required: bool,
+    pub(crate) required: bool,
     /// What it holds.
-    pub kind: FieldKind,
+    pub(crate) kind: FieldKind,
 }
 
 /// Declares the ledger's fields once, in the default column order: the [`Field`] enum, whose
@@ -50,7 +50,7 @@ macro_rules! ledger_fields {
     ($($v:ident = $name:literal, $required:literal, $kind:ident;)+) => {
         /// A contract field of the ledger (its value is its position in [`FIELDS`]).
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub enum Field {
+        pub(crate) enum Field {
             $(
                 #[doc = concat!("`", $name, "`.")]
                 $v,
@@ -58,7 +58,7 @@ macro_rules! ledger_fields {
         }
 
         /// The contract's ledger fields, in the default column order.
-        pub const FIELDS: [FieldSpec; [$($name),+].len()] = [$(FieldSpec {
+        pub(crate) const FIELDS: [FieldSpec; [$($name),+].len()] = [$(FieldSpec {
             field: Field::$v,
             name: $name,
             required: $required,
@@ -87,23 +87,23 @@ ledger_fields! {
 
 impl Field {
     /// The field's spec.
-    pub fn spec(self) -> &'static FieldSpec {
+    pub(crate) fn spec(self) -> &'static FieldSpec {
         &FIELDS[self as usize]
     }
 
     /// The field's contract name.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         self.spec().name
     }
 }
 
 /// Every field's contract name, in the default column order.
-pub fn field_names() -> impl Iterator<Item = &'static str> {
+pub(crate) fn field_names() -> impl Iterator<Item = &'static str> {
     FIELDS.iter().map(|f| f.name)
 }
 
 /// The fields kept in the accepted frame as text (the possible grain keys and the id).
-pub fn kept_text() -> impl Iterator<Item = Field> {
+pub(crate) fn kept_text() -> impl Iterator<Item = Field> {
     FIELDS
         .iter()
         .filter(|f| f.kind == FieldKind::Key)
@@ -112,40 +112,40 @@ pub fn kept_text() -> impl Iterator<Item = Field> {
 
 /// A ledger file matched by a configured path or glob.
 #[derive(Debug, Clone)]
-pub struct LedgerFile {
+pub(crate) struct LedgerFile {
     /// The path as the pattern spells it (relative patterns stay relative to the config's base).
-    pub display: String,
+    pub(crate) display: String,
     /// The file on disk.
-    pub path: PathBuf,
+    pub(crate) path: PathBuf,
 }
 
 /// What one file contributed.
 #[derive(Debug, Clone)]
-pub struct FileStats {
+pub(crate) struct FileStats {
     /// The file.
-    pub file: LedgerFile,
+    pub(crate) file: LedgerFile,
     /// sha256 of its bytes (lower-case hex).
-    pub sha256: String,
+    pub(crate) sha256: String,
     /// Data rows read.
-    pub rows: usize,
+    pub(crate) rows: usize,
 }
 
 /// The loaded ledger.
 #[derive(Debug)]
-pub struct Ledger {
+pub(crate) struct Ledger {
     /// Accepted rows: the [`FieldKind::Key`] fields as text (trimmed), `posting_date`, `amount` (decimal).
-    pub accepted: DataFrame,
+    pub(crate) accepted: DataFrame,
     /// Rejected rows: `file, line, reason`, then every file's own columns (raw text).
-    pub rejected: DataFrame,
+    pub(crate) rejected: DataFrame,
     /// Rejected rows per reason code (`invalid amount`, `duplicate entry_id`, …).
-    pub rejected_by_reason: BTreeMap<String, usize>,
+    pub(crate) rejected_by_reason: BTreeMap<String, usize>,
     /// Per file: path, fingerprint, rows.
-    pub files: Vec<FileStats>,
+    pub(crate) files: Vec<FileStats>,
 }
 
 /// Expands the configured paths and globs (relative ones against `base`) into files, sorted by
 /// path. A pattern that matches nothing, a folder, or a hidden-only match is an input error.
-pub fn resolve(patterns: &[String], base: &Path) -> Result<Vec<LedgerFile>> {
+pub(crate) fn resolve(patterns: &[String], base: &Path) -> Result<Vec<LedgerFile>> {
     let mut files: BTreeMap<PathBuf, LedgerFile> = BTreeMap::new();
     for pattern in patterns {
         let relative = Path::new(pattern).is_relative();
@@ -258,7 +258,7 @@ struct Accepted {
 }
 
 /// Loads every ledger file.
-pub fn load(files: &[LedgerFile], config: &LedgerConfig) -> Result<Ledger> {
+pub(crate) fn load(files: &[LedgerFile], config: &LedgerConfig) -> Result<Ledger> {
     let mut reader = Reader {
         files,
         config,
@@ -623,7 +623,7 @@ fn rejected_frame(
 /// Leaves out accepted rows booked against one of `invoices` (trimmed, upper-cased ids): with
 /// `--period`, entries of invoices outside the months are not compared (they would all look
 /// `missing_in_invoice`). Returns the kept rows and how many were left out.
-pub fn without_invoices(
+pub(crate) fn without_invoices(
     accepted: &DataFrame,
     invoices: &std::collections::BTreeSet<String>,
 ) -> Result<(DataFrame, usize)> {

@@ -11,11 +11,11 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 
 /// The lock file's name inside the locked folder.
-pub const LOCK_FILE: &str = ".pcrecon.lock";
+pub(crate) const LOCK_FILE: &str = ".pcrecon.lock";
 
 /// An exclusive lock on a folder, released when dropped (or when the process ends).
 #[derive(Debug)]
-pub struct RunLock {
+pub(crate) struct RunLock {
     file: File,
     path: PathBuf,
 }
@@ -23,7 +23,7 @@ pub struct RunLock {
 impl RunLock {
     /// Takes the lock on `dir` (created if missing) at once, or fails with [`Error::Locked`]
     /// naming the lock file and the holder's pid when another run holds it. Never waits.
-    pub fn acquire(dir: &Path) -> Result<RunLock> {
+    pub(crate) fn acquire(dir: &Path) -> Result<RunLock> {
         std::fs::create_dir_all(dir).map_err(|e| Error::output("cannot create", dir, e))?;
         let path = dir.join(LOCK_FILE);
         let mut file = OpenOptions::new()
@@ -57,15 +57,10 @@ impl RunLock {
         Ok(RunLock { file, path })
     }
 
-    /// The lock file.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Removes staging folders that a killed run left in the locked folder: the report staging
     /// folders (`.pcrecon-staging-*`) and partial snapshots (`.<run-id>.partial-*`). Holding the
     /// lock means no live run is writing them.
-    pub fn remove_stale_staging(&self) {
+    pub(crate) fn remove_stale_staging(&self) {
         let Some(dir) = self.path.parent() else {
             return;
         };
@@ -107,7 +102,7 @@ mod tests {
     fn a_second_lock_on_the_same_folder_is_refused_naming_file_and_pid() {
         let d = tempfile::tempdir().unwrap();
         let first = RunLock::acquire(d.path()).unwrap();
-        let pid = std::fs::read_to_string(first.path()).unwrap();
+        let pid = std::fs::read_to_string(&first.path).unwrap();
         assert_eq!(pid.trim(), std::process::id().to_string());
         // flock locks belong to the open file description: a second open in the same process
         // conflicts like another process would
@@ -151,6 +146,6 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let dir = d.path().join("reports/nested");
         let lock = RunLock::acquire(&dir).unwrap();
-        assert!(lock.path().is_file());
+        assert!(lock.path.is_file());
     }
 }

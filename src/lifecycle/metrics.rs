@@ -9,38 +9,38 @@ use chrono::{DateTime, Utc};
 
 /// Grain rows and Σ difference of one currency and status.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GrainMetric {
+pub(crate) struct GrainMetric {
     /// ISO currency code.
-    pub currency: String,
+    pub(crate) currency: String,
     /// Status name (`matched`, …).
-    pub status: &'static str,
+    pub(crate) status: &'static str,
     /// Grain rows.
-    pub rows: u64,
+    pub(crate) rows: u64,
     /// Σ difference as exact decimal text.
-    pub difference: String,
+    pub(crate) difference: String,
 }
 
 /// What one run reports to monitoring.
 #[derive(Debug, Clone)]
-pub struct RunMetrics {
+pub(crate) struct RunMetrics {
     /// When the run ended.
-    pub finished: DateTime<Utc>,
+    pub(crate) finished: DateTime<Utc>,
     /// Its exit status.
-    pub exit_status: i32,
+    pub(crate) exit_status: i32,
     /// How long it took.
-    pub duration: Duration,
+    pub(crate) duration: Duration,
     /// Per currency and status; `None` for a run that failed before reconciling.
-    pub grain: Option<Vec<GrainMetric>>,
+    pub(crate) grain: Option<Vec<GrainMetric>>,
     /// HTTP requests sent and retried (0 for snapshot runs).
-    pub http_requests: u64,
+    pub(crate) http_requests: u64,
     /// HTTP retries (all reasons).
-    pub http_retries: u64,
+    pub(crate) http_retries: u64,
 }
 
 impl RunMetrics {
     /// The textfile's content. A failed run (no grain figures) writes only the `pcrecon_last_*`
     /// and duration lines, so alerts on stale reconciliation figures stay quiet about old values.
-    pub fn to_text(&self) -> String {
+    pub(crate) fn to_text(&self) -> String {
         let mut s = String::new();
         let mut gauge = |name: &str, help: &str, samples: &[(String, String)]| {
             let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} gauge");
@@ -110,7 +110,7 @@ impl RunMetrics {
 
     /// Writes the textfile atomically (a temp file beside it, then a rename), so the collector
     /// never reads half a file.
-    pub fn write(&self, path: &Path) -> std::io::Result<()> {
+    pub(crate) fn write(&self, path: &Path) -> std::io::Result<()> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }

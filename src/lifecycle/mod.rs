@@ -19,7 +19,7 @@ use crate::pipeline::Published;
 /// lock (exit 6 when another run holds it), removes staging folders a killed run left, then after
 /// the work prunes old runs and writes the metrics file. `work` reports the fetch's HTTP
 /// (requests, retries) into its argument. Returns the exit status.
-pub fn run_locked(
+pub(crate) fn run_locked(
     cfg: &Config,
     out_dir: &Path,
     work: impl FnOnce(&mut (u64, u64)) -> Result<Published>,

@@ -25,7 +25,7 @@ fn run_id_key(name: &str) -> Option<(&str, u32)> {
 /// Deletes the oldest run-id folders in `dir` beyond the newest `keep` (0 = keep all), sparing the
 /// one `dir/latest` points to; logs each deletion and returns the deleted names, oldest first.
 /// `what` names the folders in the log (`report run`, `snapshot`).
-pub fn prune(dir: &Path, keep: usize, what: &str) -> Vec<String> {
+pub(crate) fn prune(dir: &Path, keep: usize, what: &str) -> Vec<String> {
     if keep == 0 {
         return Vec::new();
     }

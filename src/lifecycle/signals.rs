@@ -51,7 +51,7 @@ pub fn install() {
 pub fn install() {}
 
 /// Registers a staging folder (removed on a signal) until [`unstage`] is called for it.
-pub fn stage(dir: &Path) {
+pub(crate) fn stage(dir: &Path) {
     STAGED
         .lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -60,7 +60,7 @@ pub fn stage(dir: &Path) {
 
 /// Renames staged folder `from` to its final name `to` and forgets it, under the same lock the
 /// watcher takes: a signal either removes the staged folder or finds it published, never half way.
-pub fn publish_rename(from: &Path, to: &Path) -> std::io::Result<()> {
+pub(crate) fn publish_rename(from: &Path, to: &Path) -> std::io::Result<()> {
     let mut staged = STAGED.lock().unwrap_or_else(|e| e.into_inner());
     std::fs::rename(from, to)?;
     staged.retain(|d| d != from);
@@ -68,7 +68,7 @@ pub fn publish_rename(from: &Path, to: &Path) -> std::io::Result<()> {
 }
 
 /// Forgets a staging folder: it was published or removed by its owner.
-pub fn unstage(dir: &Path) {
+pub(crate) fn unstage(dir: &Path) {
     STAGED
         .lock()
         .unwrap_or_else(|e| e.into_inner())

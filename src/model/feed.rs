@@ -7,7 +7,7 @@ use super::enum_eq;
 /// A line item feed: a key into [`FEEDS`]. The order is the order an invoice's files are read
 /// in (and so the order of the charges report).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Feed {
+pub(crate) enum Feed {
     /// `office-billinglineitems`: legacy license-based lines.
     OfficeBilling,
     /// `azure-billinglineitems`: legacy Azure rated usage.
@@ -24,7 +24,7 @@ pub enum Feed {
 
 /// How the API serves a feed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FeedSource {
+pub(crate) enum FeedSource {
     /// A v1 `/invoices/{id}/lineitems` collection (API reference §4.6).
     V1 {
         /// Where provider and line item type go in the URL.
@@ -38,7 +38,7 @@ pub enum FeedSource {
 
 /// Where a v1 feed's provider and line item type go in its URL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UrlForm {
+pub(crate) enum UrlForm {
     /// `…/lineitems/{provider}/{line_item_type}` (legacy Office / Azure feeds).
     Path {
         /// The provider segment, e.g. `Office`.
@@ -59,7 +59,7 @@ pub enum UrlForm {
 
 /// How a v1 feed pages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Paging {
+pub(crate) enum Paging {
     /// `size` + `offset`, `offset += items` while `links.next` is there.
     Offset,
     /// First page with `size`, then `seekOperation=Next` + `MS-ContinuationToken`.
@@ -68,7 +68,7 @@ pub enum Paging {
 
 /// Which parser reads a feed's files (the line item kinds of [`super::line_item`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Parser {
+pub(crate) enum Parser {
     /// v1 pages of `LicenseBasedLineItem`.
     LicenseBased,
     /// v1 pages of `UsageBasedLineItem`.
@@ -86,31 +86,31 @@ pub enum Parser {
 
 /// What the program knows about one feed.
 #[derive(Debug, Clone, Copy)]
-pub struct FeedSpec {
+pub(crate) struct FeedSpec {
     /// The feed this row describes (its index in [`FEEDS`]).
-    pub feed: Feed,
+    pub(crate) feed: Feed,
     /// Its folder in an invoice's snapshot folder: `lineitems/<folder>` for v1 feeds, `export`
     /// for the v2 export. Also salts the feed's line references.
-    pub folder: &'static str,
+    pub(crate) folder: &'static str,
     /// `billing_provider` as the charges report names it.
-    pub provider: &'static str,
+    pub(crate) provider: &'static str,
     /// The invoice detail `billingProvider` values that list this feed (§6.3); the detail's
     /// `invoiceLineItemType` must match [`FeedSpec::billing`].
-    pub detail_providers: &'static [&'static str],
+    pub(crate) detail_providers: &'static [&'static str],
     /// Billing feeds carry the billed amounts (the charges report, reconciled); usage feeds
     /// detail usage already billed (the usage_line_items report).
-    pub billing: bool,
+    pub(crate) billing: bool,
     /// How the API serves it.
-    pub source: FeedSource,
+    pub(crate) source: FeedSource,
     /// Which parser reads its files.
-    pub parser: Parser,
+    pub(crate) parser: Parser,
     /// The v2 export carries the same lines: fetched from the export instead when the invoice
     /// is new enough, and a snapshot may not hold both.
-    pub also_in_export: bool,
+    pub(crate) also_in_export: bool,
 }
 
 /// Every feed, indexed by [`Feed`].
-pub const FEEDS: [FeedSpec; 6] = [
+pub(crate) const FEEDS: [FeedSpec; 6] = [
     FeedSpec {
         feed: Feed::OfficeBilling,
         folder: "office-billinglineitems",
@@ -208,12 +208,12 @@ pub const FEEDS: [FeedSpec; 6] = [
 
 impl Feed {
     /// This feed's row of [`FEEDS`].
-    pub fn spec(self) -> &'static FeedSpec {
+    pub(crate) fn spec(self) -> &'static FeedSpec {
         &FEEDS[self as usize]
     }
 
     /// The v1 feed of a `lineitems/<folder>` name.
-    pub fn from_folder(name: &str) -> Option<Feed> {
+    pub(crate) fn from_folder(name: &str) -> Option<Feed> {
         FEEDS
             .iter()
             .find(|s| matches!(s.source, FeedSource::V1 { .. }) && s.folder == name)
@@ -221,7 +221,7 @@ impl Feed {
     }
 
     /// The feed for an invoice detail (`billingProvider`, `invoiceLineItemType`), §6.3.
-    pub fn from_detail(provider: &str, line_item_type: &str) -> Option<Feed> {
+    pub(crate) fn from_detail(provider: &str, line_item_type: &str) -> Option<Feed> {
         let billing = if enum_eq(line_item_type, "billing_line_items") {
             true
         } else if enum_eq(line_item_type, "usage_line_items") {
@@ -240,7 +240,7 @@ impl Feed {
 
 impl FeedSpec {
     /// `line_item_type` as the charges report names it.
-    pub fn line_item_type(&self) -> &'static str {
+    pub(crate) fn line_item_type(&self) -> &'static str {
         if self.billing {
             "billing_line_items"
         } else {

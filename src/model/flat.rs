@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 /// A member's value, as written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Token<'a> {
+pub(crate) enum Token<'a> {
     /// A string: the bytes between the quotes, and whether they hold escapes.
     Str {
         /// Raw bytes between the quotes.
@@ -26,7 +26,7 @@ pub enum Token<'a> {
 
 impl<'a> Token<'a> {
     /// The value as text (`None` for null and nested values; numbers and booleans as written).
-    pub fn text(self) -> Result<Option<Cow<'a, str>>, String> {
+    pub(crate) fn text(self) -> Result<Option<Cow<'a, str>>, String> {
         match self {
             Token::Str {
                 raw,
@@ -53,7 +53,7 @@ impl<'a> Token<'a> {
 
     /// The value as text, with a nested array or object kept as its compact JSON text (an empty
     /// one is none): for fields documented as strings that some sources send structured.
-    pub fn text_or_json(self) -> Result<Option<Cow<'a, str>>, String> {
+    pub(crate) fn text_or_json(self) -> Result<Option<Cow<'a, str>>, String> {
         match self {
             Token::Nested(raw) => {
                 let value: serde_json::Value =
@@ -121,7 +121,7 @@ fn skip_nested(b: &[u8], mut i: usize) -> Result<usize, String> {
 
 /// Calls `f(key, value)` for each member of the JSON object `b` (surrounding white space
 /// allowed). Errors say what is malformed; nothing may follow the object.
-pub fn for_each_member<'a>(
+pub(crate) fn for_each_member<'a>(
     b: &'a [u8],
     mut f: impl FnMut(&'a [u8], Token<'a>) -> Result<(), String>,
 ) -> Result<(), String> {
@@ -194,7 +194,7 @@ pub fn for_each_member<'a>(
 
 /// Lower-cases an ASCII member name into `buf` (for case-insensitive matching); `None` when it
 /// is too long to be one pcrecon reads.
-pub fn lower_key<'b>(key: &[u8], buf: &'b mut [u8; 48]) -> Option<&'b [u8]> {
+pub(crate) fn lower_key<'b>(key: &[u8], buf: &'b mut [u8; 48]) -> Option<&'b [u8]> {
     let out = buf.get_mut(..key.len())?;
     for (o, k) in out.iter_mut().zip(key) {
         *o = k.to_ascii_lowercase();
@@ -203,7 +203,7 @@ pub fn lower_key<'b>(key: &[u8], buf: &'b mut [u8; 48]) -> Option<&'b [u8]> {
 }
 
 /// True when `name` has no ASCII upper-case letter (a member name as [`lower_key`] folds it).
-pub const fn is_folded(name: &[u8]) -> bool {
+pub(crate) const fn is_folded(name: &[u8]) -> bool {
     let mut i = 0;
     while i < name.len() {
         if name[i].is_ascii_uppercase() {

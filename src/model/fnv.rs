@@ -3,7 +3,7 @@
 use crate::money::Scaled;
 
 /// FNV-1a of `bytes`.
-pub fn fnv1a(bytes: &[u8]) -> u64 {
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     let mut h = KeyHasher::default();
     h.bytes(bytes);
     h.0
@@ -11,7 +11,7 @@ pub fn fnv1a(bytes: &[u8]) -> u64 {
 
 /// Hashes a line's key fields (FNV-1a with field separators).
 #[derive(Debug, Clone, Copy)]
-pub struct KeyHasher(u64);
+pub(crate) struct KeyHasher(u64);
 
 impl Default for KeyHasher {
     fn default() -> Self {
@@ -26,7 +26,7 @@ impl KeyHasher {
         }
     }
     /// Adds a text field.
-    pub fn text(&mut self, v: Option<&str>) -> &mut Self {
+    pub(crate) fn text(&mut self, v: Option<&str>) -> &mut Self {
         match v {
             Some(s) => self.bytes(s.as_bytes()),
             None => self.bytes(&[0xfe]),
@@ -35,7 +35,7 @@ impl KeyHasher {
         self
     }
     /// Adds a decimal field (by value, so `"1.50"` and `1.5` hash alike).
-    pub fn dec(&mut self, v: Option<Scaled>) -> &mut Self {
+    pub(crate) fn dec(&mut self, v: Option<Scaled>) -> &mut Self {
         match v {
             Some(s) => self.bytes(&s.value.to_le_bytes()),
             None => self.bytes(&[0xfe]),
@@ -44,7 +44,7 @@ impl KeyHasher {
         self
     }
     /// The hash.
-    pub fn finish(&self) -> u64 {
+    pub(crate) fn finish(&self) -> u64 {
         self.0
     }
 }
@@ -52,7 +52,7 @@ impl KeyHasher {
 /// A collection page's items as received (their count and each item's raw JSON text): two
 /// consecutive pages of a feed with the same non-empty fingerprint repeat each other item for
 /// item (a paging fault that would double their amounts).
-pub fn page_fingerprint(items: &[&serde_json::value::RawValue]) -> u64 {
+pub(crate) fn page_fingerprint(items: &[&serde_json::value::RawValue]) -> u64 {
     let mut h = KeyHasher::default();
     h.text(Some(&items.len().to_string()));
     for item in items {

@@ -9,92 +9,94 @@ use super::{Money, Text, enum_eq};
 /// A `ResourceCollection` page (§3.1): the items plus the paging links.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Collection<T> {
+pub(crate) struct Collection<T> {
     /// The resources of this page.
     #[serde(default = "Vec::new")]
-    pub items: Vec<T>,
+    pub(crate) items: Vec<T>,
     /// Seek-paging token (OneTime line items), when the page has one.
     #[serde(default, alias = "continuationtoken")]
-    pub continuation_token: Option<String>,
+    pub(crate) continuation_token: Option<String>,
     /// `self`, `next`, `previous`.
     #[serde(default)]
-    pub links: Links,
+    pub(crate) links: Links,
 }
 
 /// The links of a collection page.
 #[derive(Debug, Default, Deserialize)]
-pub struct Links {
+pub(crate) struct Links {
     /// The next page, absent on the last one.
     #[serde(default)]
-    pub next: Option<Link>,
+    pub(crate) next: Option<Link>,
 }
 
 /// A link (§3.2): a relative URI without `/v1`, and headers to send with it.
 #[derive(Debug, Clone, Deserialize)]
-pub struct Link {
+pub(crate) struct Link {
     /// Relative URI, e.g. `/invoices?size=2&offset=2`.
     #[serde(default)]
-    pub uri: String,
+    #[allow(dead_code)]
+    // the API's link, kept in the model: paging follows `offset` and the token
+    pub(crate) uri: String,
     /// Headers such as `MS-ContinuationToken`.
     #[serde(default)]
-    pub headers: Vec<LinkHeader>,
+    pub(crate) headers: Vec<LinkHeader>,
 }
 
 /// One header of a [`Link`].
 #[derive(Debug, Clone, Deserialize)]
-pub struct LinkHeader {
+pub(crate) struct LinkHeader {
     /// Header name.
-    pub key: String,
+    pub(crate) key: String,
     /// Header value (opaque; sent verbatim).
-    pub value: String,
+    pub(crate) value: String,
 }
 
 /// An invoice header as `GET /v1/invoices` and `GET /v1/invoices/{id}` return it (§6.1).
 #[derive(Debug, Clone, Deserialize)]
-pub struct Invoice {
+pub(crate) struct Invoice {
     /// Invoice number, the primary key.
-    pub id: String,
+    pub(crate) id: String,
     /// Issue date (UTC); `--period` filters on its month.
     #[serde(default, rename = "invoicedate")]
-    pub invoice_date: Option<String>,
+    pub(crate) invoice_date: Option<String>,
     /// Total including adjustments, in `currency_code`.
     #[serde(default, rename = "totalcharges")]
-    pub total_charges: Money,
+    pub(crate) total_charges: Money,
     /// Billing currency (ISO 4217).
     #[serde(default, rename = "currencycode")]
-    pub currency_code: Option<String>,
+    pub(crate) currency_code: Option<String>,
     /// `Recurring` / `OneTime` (any casing, `_` ignored).
     #[serde(default, rename = "invoicetype")]
-    pub invoice_type: Option<String>,
+    pub(crate) invoice_type: Option<String>,
     /// `invoice`, `void_note`, `adjustment_note`.
     #[serde(default, rename = "documenttype")]
-    pub document_type: Option<String>,
+    pub(crate) document_type: Option<String>,
     /// Which line item feeds exist.
     #[serde(default, rename = "invoicedetails")]
-    pub invoice_details: Vec<InvoiceDetail>,
+    pub(crate) invoice_details: Vec<InvoiceDetail>,
     /// Documents (credit, void and adjustment notes) nested in this one; each is a document of
     /// its own (see [`Invoice::documents`]).
     #[serde(default)]
-    pub amendments: Vec<Invoice>,
+    pub(crate) amendments: Vec<Invoice>,
     /// The invoice a credit note amends.
     #[serde(default, rename = "amendsof")]
-    pub amends_of: Option<String>,
+    pub(crate) amends_of: Option<String>,
     /// Amount paid so far.
     #[serde(default, rename = "paidamount")]
-    pub paid_amount: Money,
+    pub(crate) paid_amount: Money,
     /// First day of the billing period.
     #[serde(default, rename = "billingperiodstartdate")]
-    pub billing_period_start_date: Option<String>,
+    pub(crate) billing_period_start_date: Option<String>,
     /// Last day of the billing period.
     #[serde(default, rename = "billingperiodenddate")]
-    pub billing_period_end_date: Option<String>,
+    pub(crate) billing_period_end_date: Option<String>,
 }
 
 impl Invoice {
     /// This document and the documents nested in its `amendments` (recursively), depth first,
     /// each without its amendments; a nested document without `amendsOf` amends the document it
     /// is nested in.
-    pub fn documents(mut self) -> Vec<Invoice> {
+    pub(crate) fn documents(mut self) -> Vec<Invoice> {
         let amendments = std::mem::take(&mut self.amendments);
         let parent = self.id.clone();
         let mut out = vec![self];
@@ -113,7 +115,7 @@ impl Invoice {
 
     /// The feeds this document lists (`invoiceDetails`), in feed order without repeats, each with
     /// the detail that listed it first; `none` and pairs that map to no feed are left out.
-    pub fn listed_feeds(&self) -> Vec<(Feed, &InvoiceDetail)> {
+    pub(crate) fn listed_feeds(&self) -> Vec<(Feed, &InvoiceDetail)> {
         let mut feeds: Vec<(Feed, &InvoiceDetail)> = self
             .invoice_details
             .iter()
@@ -132,7 +134,7 @@ impl Invoice {
 
     /// Whether this document is an invoice or a credit note (`documentType` compared without
     /// case, spaces and `_`).
-    pub fn document_type(&self) -> DocumentType {
+    pub(crate) fn document_type(&self) -> DocumentType {
         let folded: String = self
             .document_type
             .as_deref()
@@ -150,7 +152,7 @@ impl Invoice {
 
 /// The charges report's `document_type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DocumentType {
+pub(crate) enum DocumentType {
     /// An invoice (also when `documentType` is absent).
     Invoice,
     /// A credit, void or adjustment note: a document of its own that amends an invoice.
@@ -159,7 +161,7 @@ pub enum DocumentType {
 
 impl DocumentType {
     /// The report's value.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             DocumentType::Invoice => "invoice",
             DocumentType::CreditNote => "credit_note",
@@ -169,78 +171,80 @@ impl DocumentType {
 
 /// One line item feed of an invoice.
 #[derive(Debug, Clone, Deserialize)]
-pub struct InvoiceDetail {
+pub(crate) struct InvoiceDetail {
     /// `billing_line_items` | `usage_line_items` | `none`.
     #[serde(default, rename = "invoicelineitemtype")]
-    pub invoice_line_item_type: Option<String>,
+    pub(crate) invoice_line_item_type: Option<String>,
     /// `office` | `azure` | `one_time` | `marketplace` | `all` | `none`.
     #[serde(default, rename = "billingprovider")]
-    pub billing_provider: Option<String>,
+    pub(crate) billing_provider: Option<String>,
 }
 
 /// An account balance in one currency (§6.2), as `GET /v1/invoices/summaries` lists them.
 #[derive(Debug, Clone, Deserialize)]
-pub struct InvoiceSummary {
+pub(crate) struct InvoiceSummary {
     /// Currency of this summary.
     #[serde(default, rename = "currencycode")]
-    pub currency_code: Option<String>,
+    pub(crate) currency_code: Option<String>,
     /// Unpaid balance.
     #[serde(default, rename = "balanceamount")]
-    pub balance_amount: Money,
+    pub(crate) balance_amount: Money,
     /// When the balance was last updated.
     #[serde(default, rename = "accountingdate")]
-    pub accounting_date: Option<String>,
+    pub(crate) accounting_date: Option<String>,
     /// Date of the latest invoice (`0001-01-01…` when none).
     #[serde(default, rename = "latestinvoicedate")]
-    pub latest_invoice_date: Option<String>,
+    pub(crate) latest_invoice_date: Option<String>,
     /// Date of the last payment.
     #[serde(default, rename = "lastpaymentdate")]
-    pub last_payment_date: Option<String>,
+    pub(crate) last_payment_date: Option<String>,
     /// Amount of the last payment.
     #[serde(default, rename = "lastpaymentamount")]
-    pub last_payment_amount: Money,
+    pub(crate) last_payment_amount: Money,
     /// Split by invoice type.
     #[serde(default)]
-    pub details: Vec<InvoiceSummaryDetail>,
+    pub(crate) details: Vec<InvoiceSummaryDetail>,
 }
 
 /// The balance of one invoice type inside an [`InvoiceSummary`].
 #[derive(Debug, Clone, Deserialize)]
-pub struct InvoiceSummaryDetail {
+pub(crate) struct InvoiceSummaryDetail {
     /// `Recurring` or `OneTime`.
     #[serde(default, rename = "invoicetype")]
-    pub invoice_type: Option<String>,
+    pub(crate) invoice_type: Option<String>,
     /// The nested summary.
-    pub summary: Option<Box<InvoiceSummary>>,
+    pub(crate) summary: Option<Box<InvoiceSummary>>,
 }
 
 /// The Graph billed-reconciliation export manifest (§5.3).
 #[derive(Debug, Clone, Deserialize)]
-pub struct ExportManifest {
+pub(crate) struct ExportManifest {
     /// Manifest id.
     #[serde(default)]
-    pub id: Option<String>,
+    #[allow(dead_code)] // the API's manifest field, kept in the model; no stage needs it
+    pub(crate) id: Option<String>,
     /// `compressedJSONLines`.
     #[serde(default, rename = "dataformat")]
-    pub data_format: Option<String>,
+    #[allow(dead_code)] // the API's manifest field, kept in the model; no stage needs it
+    pub(crate) data_format: Option<String>,
     /// Blob folder URL (the SAS token is kept apart and never logged).
     #[serde(default, rename = "rootdirectory")]
-    pub root_directory: Option<String>,
+    pub(crate) root_directory: Option<String>,
     /// Number of blobs.
     #[serde(default, rename = "blobcount")]
-    pub blob_count: Text,
+    pub(crate) blob_count: Text,
     /// The blob files.
     #[serde(default)]
-    pub blobs: Vec<ExportBlob>,
+    pub(crate) blobs: Vec<ExportBlob>,
     /// The blobs' SAS token (a secret: used for the downloads, never stored or logged).
     #[serde(default, rename = "sastoken")]
-    pub sas_token: Option<String>,
+    pub(crate) sas_token: Option<String>,
 }
 
 impl ExportManifest {
     /// Why `blobCount` disagrees with the blob list, when it does (an absent count agrees): a
     /// manifest that lost blobs would otherwise read as fewer lines without a word.
-    pub fn blob_count_error(&self) -> Option<String> {
+    pub(crate) fn blob_count_error(&self) -> Option<String> {
         let count = self.blob_count.0.as_deref()?.trim();
         match count.parse::<usize>() {
             Ok(n) if n == self.blobs.len() => None,
@@ -254,14 +258,14 @@ impl ExportManifest {
 
 /// One blob of an export.
 #[derive(Debug, Clone, Deserialize)]
-pub struct ExportBlob {
+pub(crate) struct ExportBlob {
     /// File name, e.g. `part-00000-….c000.json.gz`.
-    pub name: String,
+    pub(crate) name: String,
 }
 
 /// `Recurring` or `OneTime` invoice (the charges report's `invoice_type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InvoiceType {
+pub(crate) enum InvoiceType {
     /// Legacy license-based / recurring invoice.
     Recurring,
     /// New-commerce / one-time invoice.
@@ -270,7 +274,7 @@ pub enum InvoiceType {
 
 impl InvoiceType {
     /// The type of `invoice`: its `invoiceType`, else from its number.
-    pub fn of(invoice: &Invoice) -> InvoiceType {
+    pub(crate) fn of(invoice: &Invoice) -> InvoiceType {
         match invoice.invoice_type.as_deref() {
             Some(t) if enum_eq(t, "recurring") => InvoiceType::Recurring,
             Some(_) => InvoiceType::OneTime,
@@ -281,7 +285,7 @@ impl InvoiceType {
     }
 
     /// The charges report's value.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             InvoiceType::Recurring => "recurring",
             InvoiceType::OneTime => "one_time",

@@ -9,14 +9,14 @@ use super::strip_bom;
 use crate::error::{Error, Result};
 
 /// Reads and parses one JSON file, naming the file (and line/column) on failure.
-pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
+pub(crate) fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
     let bytes =
         std::fs::read(path).map_err(|e| Error::input_file(path, format!("cannot read: {e}")))?;
     read_json_bytes(path, &bytes)
 }
 
 /// Parses JSON bytes read from `path` (borrowing from them), naming the file on failure.
-pub fn read_json_bytes<'a, T: Deserialize<'a>>(path: &Path, bytes: &'a [u8]) -> Result<T> {
+pub(crate) fn read_json_bytes<'a, T: Deserialize<'a>>(path: &Path, bytes: &'a [u8]) -> Result<T> {
     serde_json::from_slice(strip_bom(bytes))
         .map_err(|e| Error::input_file(path, format!("does not parse as the expected JSON: {e}")))
 }
@@ -24,7 +24,7 @@ pub fn read_json_bytes<'a, T: Deserialize<'a>>(path: &Path, bytes: &'a [u8]) -> 
 /// Reads and parses one JSON file whose member names may come in any casing (the API's camelCase,
 /// the C# models' PascalCase, …): every object member name is folded to ASCII lower case first, so
 /// the target types name their fields in lower case (`#[serde(rename = "blobcount")]`).
-pub fn read_json_folded<T: DeserializeOwned>(path: &Path) -> Result<T> {
+pub(crate) fn read_json_folded<T: DeserializeOwned>(path: &Path) -> Result<T> {
     let bytes =
         std::fs::read(path).map_err(|e| Error::input_file(path, format!("cannot read: {e}")))?;
     let folded = fold_member_names(strip_bom(&bytes));
@@ -35,7 +35,7 @@ pub fn read_json_folded<T: DeserializeOwned>(path: &Path) -> Result<T> {
 /// are kept byte for byte, so exact decimals stay exact. Escapes survive the folding: their
 /// letters are lower case already except `\uXXXX` hex digits, whose case does not matter.
 /// Invalid JSON stays invalid (the parser then names the file).
-pub fn fold_member_names(json: &[u8]) -> Vec<u8> {
+pub(crate) fn fold_member_names(json: &[u8]) -> Vec<u8> {
     let mut out = json.to_vec();
     let mut i = 0;
     while i < out.len() {

@@ -9,7 +9,7 @@ use super::flat::{self, Token};
 use super::{Dec, Money, Rate, Str};
 
 /// A line item kind read from one JSON object by the flat scanner.
-pub trait FlatLineItem<'a>: Sized {
+pub(crate) trait FlatLineItem<'a>: Sized {
     /// Parses one line item object (an item of a v1 page, or a JSON line of an export blob).
     /// Unknown members are skipped; a number may arrive as a JSON string; errors name the member.
     fn parse(json: &'a [u8]) -> Result<Self, String>;
@@ -22,13 +22,13 @@ pub trait FlatLineItem<'a>: Sized {
 macro_rules! line_item {
     (
         $(#[$meta:meta])*
-        pub struct $kind:ident {
+        pub(crate) struct $kind:ident {
             $($(#[$fmeta:meta])* $name:literal => $field:ident: $ty:ty = $read:ident,)*
         }
     ) => {
         $(#[$meta])*
         #[derive(Debug, Default)]
-        pub struct $kind<'a> {
+        pub(crate) struct $kind<'a> {
             $($(#[$fmeta])* pub $field: $ty,)*
         }
 
@@ -69,7 +69,7 @@ fn json<'a>(v: Token<'a>) -> Result<Option<Cow<'a, str>>, String> {
 line_item! {
     /// A new-commerce / modern line (`OneTimeInvoiceLineItem`): v1 `onetime-billinglineitems`
     /// pages and the rows of a v2 billed-reconciliation export.
-    pub struct OneTimeLineItem {
+    pub(crate) struct OneTimeLineItem {
         b"customerid" => customer_id: Str<'a> = text,
         b"customername" => customer_name: Str<'a> = text,
         b"invoicenumber" => invoice_number: Str<'a> = text,
@@ -114,7 +114,7 @@ line_item! {
 
 line_item! {
     /// A legacy license-based line (`LicenseBasedLineItem`, `office-billinglineitems`).
-    pub struct LicenseBasedLineItem {
+    pub(crate) struct LicenseBasedLineItem {
         b"customerid" => customer_id: Str<'a> = text,
         b"customername" => customer_name: Str<'a> = text,
         b"orderid" => order_id: Str<'a> = text,
@@ -140,7 +140,7 @@ line_item! {
 
 line_item! {
     /// A legacy Azure rated-usage line (`UsageBasedLineItem`, `azure-billinglineitems`).
-    pub struct UsageBasedLineItem {
+    pub(crate) struct UsageBasedLineItem {
         b"customerid" => customer_id: Str<'a> = text,
         b"customercompanyname" => customer_company_name: Str<'a> = text,
         b"subscriptionid" => subscription_id: Str<'a> = text,
@@ -169,7 +169,7 @@ line_item! {
 line_item! {
     /// A legacy Azure daily usage line (`DailyUsageLineItem`, `azure-usagelineitems`): quantities
     /// only.
-    pub struct DailyUsageLineItem {
+    pub(crate) struct DailyUsageLineItem {
         b"customerid" => customer_id: Str<'a> = text,
         b"customercompanyname" => customer_company_name: Str<'a> = text,
         b"subscriptionid" => subscription_id: Str<'a> = text,
@@ -187,7 +187,7 @@ line_item! {
 
 line_item! {
     /// An Azure plan daily-rated usage line (`DailyRatedUsageLineItem`, `onetime-usagelineitems`).
-    pub struct DailyRatedUsageLineItem {
+    pub(crate) struct DailyRatedUsageLineItem {
         b"customerid" => customer_id: Str<'a> = text,
         b"customername" => customer_name: Str<'a> = text,
         b"subscriptionid" => subscription_id: Str<'a> = text,

@@ -24,12 +24,12 @@ use crate::money::{self, Scaled};
 /// An exact decimal field at working scale `S`: a JSON number or a JSON string holding one;
 /// `null`, `""` and an absent field are `None`. Parsed from the raw token, never through `f64`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Dec<const S: u32>(pub Option<Scaled>);
+pub(crate) struct Dec<const S: u32>(pub(crate) Option<Scaled>);
 
 /// A money amount (subtotal, tax, total).
-pub type Money = Dec<{ money::MONEY_SCALE }>;
+pub(crate) type Money = Dec<{ money::MONEY_SCALE }>;
 /// A unit price, quantity or rate.
-pub type Rate = Dec<{ money::RATE_SCALE }>;
+pub(crate) type Rate = Dec<{ money::RATE_SCALE }>;
 
 impl<'de, const S: u32> Deserialize<'de> for Dec<S> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -57,7 +57,7 @@ impl<'de, const S: u32> Deserialize<'de> for Dec<S> {
 /// A text field that may arrive as a JSON string or a JSON number (ids such as `mpnId`,
 /// `detailLineItemId`); kept as text.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Text(pub Option<String>);
+pub(crate) struct Text(pub(crate) Option<String>);
 
 impl<'de> Deserialize<'de> for Text {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -88,12 +88,12 @@ impl<'de> Deserialize<'de> for Text {
 }
 
 /// A borrowed string field (`None` when absent or null).
-pub type Str<'a> = Option<Cow<'a, str>>;
+pub(crate) type Str<'a> = Option<Cow<'a, str>>;
 
 /// Parses an API date-time (`2018-03-16T00:00:00`, `…Z`, 7-digit fractions, explicit offsets,
 /// or a bare date) to its UTC calendar date. A missing offset means UTC; the sentinel
 /// `0001-01-01T00:00:00` and an empty string mean "no date".
-pub fn api_date(text: &str) -> Result<Option<NaiveDate>, String> {
+pub(crate) fn api_date(text: &str) -> Result<Option<NaiveDate>, String> {
     let t = text.trim();
     if t.is_empty() || t.starts_with("0001-01-01") {
         return Ok(None);
@@ -143,7 +143,7 @@ pub fn api_date(text: &str) -> Result<Option<NaiveDate>, String> {
 }
 
 /// `YYYY-MM-DD` at the start of `b`.
-pub fn iso_date(b: &[u8]) -> Option<NaiveDate> {
+pub(crate) fn iso_date(b: &[u8]) -> Option<NaiveDate> {
     let d = b.get(..10)?;
     let num = |r: std::ops::Range<usize>| -> Option<u32> {
         d[r].iter().try_fold(0u32, |acc, c| {
@@ -157,24 +157,24 @@ pub fn iso_date(b: &[u8]) -> Option<NaiveDate> {
 }
 
 /// Days since 1970-01-01, polars' physical `Date` value.
-pub fn epoch_days(d: NaiveDate) -> i32 {
+pub(crate) fn epoch_days(d: NaiveDate) -> i32 {
     (d - NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")).num_days() as i32
 }
 
 /// A `Date` column from days since the epoch.
-pub fn date_column(name: &str, days: Vec<Option<i32>>) -> PolarsResult<Column> {
+pub(crate) fn date_column(name: &str, days: Vec<Option<i32>>) -> PolarsResult<Column> {
     let ca: Int32Chunked = days.into_iter().collect_ca(name.into());
     Ok(ca.into_date().into_column())
 }
 
 /// The bytes without a leading UTF-8 byte-order mark (JSON pages, export lines, ledger CSVs).
-pub fn strip_bom(b: &[u8]) -> &[u8] {
+pub(crate) fn strip_bom(b: &[u8]) -> &[u8] {
     b.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(b)
 }
 
 /// Normalises a GUID-like id: strips an `org:` prefix, trims, and lower-cases it when it is a GUID.
 /// Other ids are returned trimmed, as sent.
-pub fn normalise_id(id: &str) -> Cow<'_, str> {
+pub(crate) fn normalise_id(id: &str) -> Cow<'_, str> {
     let t = id.trim();
     let t = t.strip_prefix("org:").unwrap_or(t);
     if is_guid(t) && t.bytes().any(|c| c.is_ascii_uppercase()) {
@@ -185,7 +185,7 @@ pub fn normalise_id(id: &str) -> Cow<'_, str> {
 }
 
 /// True for the 8-4-4-4-12 hex form.
-pub fn is_guid(s: &str) -> bool {
+pub(crate) fn is_guid(s: &str) -> bool {
     let b = s.as_bytes();
     b.len() == 36
         && b.iter().enumerate().all(|(i, c)| match i {
@@ -195,7 +195,7 @@ pub fn is_guid(s: &str) -> bool {
 }
 
 /// Compares enum-like API values case-insensitively, ignoring `_` (`OneTime` = `one_time`).
-pub fn enum_eq(value: &str, expected: &str) -> bool {
+pub(crate) fn enum_eq(value: &str, expected: &str) -> bool {
     let norm = |s: &str| {
         s.chars()
             .filter(|c| *c != '_' && *c != '-' && *c != ' ')

@@ -4,11 +4,11 @@ use chrono::{Datelike, NaiveDate};
 
 /// A calendar month given with `--period YYYY-MM`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Period {
+pub(crate) struct Period {
     /// Year.
-    pub year: i32,
+    pub(crate) year: i32,
     /// Month, 1–12.
-    pub month: u32,
+    pub(crate) month: u32,
 }
 
 impl std::str::FromStr for Period {
@@ -27,7 +27,7 @@ impl std::str::FromStr for Period {
 
 impl Period {
     /// True when `date` falls in this month.
-    pub fn contains(&self, date: NaiveDate) -> bool {
+    pub(crate) fn contains(&self, date: NaiveDate) -> bool {
         date.year() == self.year && date.month() == self.month
     }
 }

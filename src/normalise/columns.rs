@@ -18,7 +18,7 @@ use crate::money::{self, Scaled};
 
 /// A column's type: its polars type, working scale and CSV form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ColumnKind {
+pub(crate) enum ColumnKind {
     /// Text.
     Text,
     /// A calendar date.
@@ -33,7 +33,7 @@ pub enum ColumnKind {
 
 /// Where a column's value comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
+pub(crate) enum Role {
     /// The same for every line of a batch: from the invoice header or the feed.
     Batch,
     /// From each parsed line item.
@@ -46,11 +46,11 @@ pub enum Role {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ColumnSpec {
     /// The column's name in the report.
-    pub name: &'static str,
+    pub(crate) name: &'static str,
     /// Its type.
-    pub kind: ColumnKind,
+    pub(crate) kind: ColumnKind,
     /// Where its value comes from.
-    pub role: Role,
+    pub(crate) role: Role,
 }
 
 /// How values of a kind are held while a batch is built.
@@ -71,7 +71,7 @@ impl ColumnKind {
     }
 
     /// The working scale of a decimal kind (0 for text and dates).
-    pub fn scale(self) -> u32 {
+    pub(crate) fn scale(self) -> u32 {
         match self {
             ColumnKind::Money => money::MONEY_SCALE,
             ColumnKind::Rate | ColumnKind::Quantity => money::RATE_SCALE,
@@ -81,7 +81,7 @@ impl ColumnKind {
 
     /// The polars type: decimals at their working scale, fixed so that a streamed Parquet
     /// file's type is known before its first row (and stays the same from run to run).
-    pub fn dtype(self) -> DataType {
+    pub(crate) fn dtype(self) -> DataType {
         match self.storage() {
             Storage::Text => DataType::String,
             Storage::Date => DataType::Date,
@@ -91,7 +91,7 @@ impl ColumnKind {
 
     /// Fractional digits a CSV cell of this kind shows at least (trailing zeros beyond are
     /// trimmed): cents for money and rates, none for quantities.
-    pub fn min_fraction_digits(self) -> u32 {
+    pub(crate) fn min_fraction_digits(self) -> u32 {
         match self {
             ColumnKind::Quantity => 0,
             _ => money::CENT_DIGITS,
@@ -126,15 +126,16 @@ macro_rules! slot {
     ($name:ident, $kind:ident, LineRef) => {};
     ($name:ident, Text, $role:ident) => {
         #[doc = concat!("`", stringify!($name), "`.")]
-        pub const $name: TextSlot<$role> = TextSlot(slot_of(stringify!($name)), PhantomData);
+        pub(crate) const $name: TextSlot<$role> = TextSlot(slot_of(stringify!($name)), PhantomData);
     };
     ($name:ident, Date, $role:ident) => {
         #[doc = concat!("`", stringify!($name), "`.")]
-        pub const $name: DateSlot<$role> = DateSlot(slot_of(stringify!($name)), PhantomData);
+        pub(crate) const $name: DateSlot<$role> = DateSlot(slot_of(stringify!($name)), PhantomData);
     };
     ($name:ident, $decimal:ident, $role:ident) => {
         #[doc = concat!("`", stringify!($name), "`.")]
-        pub const $name: DecimalSlot<$role> = DecimalSlot(slot_of(stringify!($name)), PhantomData);
+        pub(crate) const $name: DecimalSlot<$role> =
+            DecimalSlot(slot_of(stringify!($name)), PhantomData);
     };
 }
 
@@ -187,30 +188,30 @@ charge_columns! {
 }
 
 /// The charges column named `name`.
-pub fn charge_column(name: &str) -> Option<&'static ColumnSpec> {
+pub(crate) fn charge_column(name: &str) -> Option<&'static ColumnSpec> {
     CHARGE_COLUMNS.iter().find(|c| c.name == name)
 }
 
 /// Marks a slot as one of a [`Role::Line`] column ([`ChargeRow`]).
 #[derive(Debug, Clone, Copy)]
-pub enum Line {}
+pub(crate) enum Line {}
 /// Marks a slot as one of a [`Role::Batch`] column ([`BatchValues`]).
 #[derive(Debug, Clone, Copy)]
-pub enum Batch {}
+pub(crate) enum Batch {}
 
 /// Where a text column's value sits among the text values of its role.
 #[derive(Debug, Clone, Copy)]
-pub struct TextSlot<R>(usize, PhantomData<R>);
+pub(crate) struct TextSlot<R>(usize, PhantomData<R>);
 /// Where a date column's value sits among the date values of its role.
 #[derive(Debug, Clone, Copy)]
-pub struct DateSlot<R>(usize, PhantomData<R>);
+pub(crate) struct DateSlot<R>(usize, PhantomData<R>);
 /// Where a decimal column's value sits among the decimal values of its role.
 #[derive(Debug, Clone, Copy)]
-pub struct DecimalSlot<R>(usize, PhantomData<R>);
+pub(crate) struct DecimalSlot<R>(usize, PhantomData<R>);
 
 impl TextSlot<Line> {
     /// Its position among a row's text values.
-    pub fn index(self) -> usize {
+    pub(crate) fn index(self) -> usize {
         self.0
     }
 }
@@ -291,28 +292,28 @@ const N_BATCH_DATE: usize = count(Role::Batch, Storage::Date, ALL);
 const N_BATCH_DECIMAL: usize = count(Role::Batch, Storage::Decimal, ALL);
 
 /// The line text columns, in slot order (positions in [`CHARGE_COLUMNS`]).
-pub const LINE_TEXT: [usize; N_LINE_TEXT] = positions(Role::Line, Storage::Text);
+pub(crate) const LINE_TEXT: [usize; N_LINE_TEXT] = positions(Role::Line, Storage::Text);
 /// The line date columns, in slot order.
-pub const LINE_DATE: [usize; N_LINE_DATE] = positions(Role::Line, Storage::Date);
+pub(crate) const LINE_DATE: [usize; N_LINE_DATE] = positions(Role::Line, Storage::Date);
 /// The line decimal columns, in slot order.
-pub const LINE_DECIMAL: [usize; N_LINE_DECIMAL] = positions(Role::Line, Storage::Decimal);
+pub(crate) const LINE_DECIMAL: [usize; N_LINE_DECIMAL] = positions(Role::Line, Storage::Decimal);
 
 /// One normalised line's values, borrowing from the parsed line item, by [`col`] slot.
 #[derive(Debug)]
-pub struct ChargeRow<'a> {
+pub(crate) struct ChargeRow<'a> {
     /// Text values (GUIDs lower-cased), in [`LINE_TEXT`] order.
-    pub text: [Option<Cow<'a, str>>; N_LINE_TEXT],
+    pub(crate) text: [Option<Cow<'a, str>>; N_LINE_TEXT],
     /// Dates (UTC), in [`LINE_DATE`] order.
-    pub dates: [Option<NaiveDate>; N_LINE_DATE],
+    pub(crate) dates: [Option<NaiveDate>; N_LINE_DATE],
     /// Decimals at their kind's working scale, in [`LINE_DECIMAL`] order.
-    pub decimals: [Option<Scaled>; N_LINE_DECIMAL],
+    pub(crate) decimals: [Option<Scaled>; N_LINE_DECIMAL],
     /// Hash of the line's natural key (the base of `line_ref`).
-    pub key: u64,
+    pub(crate) key: u64,
 }
 
 impl ChargeRow<'_> {
     /// A row of `category` with the natural key hash `key` and no other value yet.
-    pub fn new(category: super::ChargeCategory, key: u64) -> Self {
+    pub(crate) fn new(category: super::ChargeCategory, key: u64) -> Self {
         let mut row = ChargeRow {
             text: [const { None }; N_LINE_TEXT],
             dates: [None; N_LINE_DATE],
@@ -326,13 +327,13 @@ impl ChargeRow<'_> {
 
 /// The values of a batch's [`Role::Batch`] columns, by [`col`] slot.
 #[derive(Debug, Default)]
-pub struct BatchValues<'a> {
+pub(crate) struct BatchValues<'a> {
     /// Text values, in slot order.
-    pub text: [Option<&'a str>; N_BATCH_TEXT],
+    pub(crate) text: [Option<&'a str>; N_BATCH_TEXT],
     /// Dates, in slot order.
-    pub dates: [Option<NaiveDate>; N_BATCH_DATE],
+    pub(crate) dates: [Option<NaiveDate>; N_BATCH_DATE],
     /// Decimals at their kind's working scale, in slot order.
-    pub decimals: [Option<Scaled>; N_BATCH_DECIMAL],
+    pub(crate) decimals: [Option<Scaled>; N_BATCH_DECIMAL],
 }
 
 /// `Index`/`IndexMut` of a value holder by typed slot.

@@ -36,7 +36,7 @@ fn date(field: &str, v: &Str<'_>) -> Result<Option<chrono::NaiveDate>, String> {
 }
 
 /// Maps a line item to a charges row.
-pub trait ToCharge {
+pub(crate) trait ToCharge {
     /// The row, or why the line cannot be one (a bad date).
     fn to_charge(&self) -> Result<ChargeRow<'_>, String>;
 }

@@ -42,7 +42,7 @@ use kinds::ToCharge;
 
 /// `recurring`, `one_time` or `usage`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ChargeCategory {
+pub(crate) enum ChargeCategory {
     /// Subscription cycle charges and renewals.
     Recurring,
     /// Purchases, seat changes, cancellations, credits.
@@ -53,7 +53,7 @@ pub enum ChargeCategory {
 
 impl ChargeCategory {
     /// The report's value.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ChargeCategory::Recurring => "recurring",
             ChargeCategory::OneTime => "one_time",
@@ -176,18 +176,18 @@ impl Emitter<'_> {
 
 /// A batch of normalised lines, all of one invoice and feed.
 #[derive(Debug)]
-pub struct ChargeBatch {
+pub(crate) struct ChargeBatch {
     /// Billing lines (the charges report, reconciled) or usage detail lines (daily usage
     /// feeds: the usage_line_items report, not reconciled because the billing lines already
     /// carry those amounts).
-    pub billing: bool,
+    pub(crate) billing: bool,
     /// The lines, with the [`charges_schema`] columns.
-    pub frame: DataFrame,
+    pub(crate) frame: DataFrame,
 }
 
 /// The charges report's columns and types ([`columns::CHARGE_COLUMNS`]). Money is
 /// `Decimal(38, 18)` and quantities and unit prices `Decimal(38, 26)`: the working scales.
-pub fn charges_schema() -> Schema {
+pub(crate) fn charges_schema() -> Schema {
     CHARGE_COLUMNS
         .iter()
         .map(|c| Field::new(c.name.into(), c.kind.dtype()))
@@ -196,7 +196,7 @@ pub fn charges_schema() -> Schema {
 
 /// Parses every line item file of the snapshot and hands the lines to `on_batch` in a fixed
 /// order (invoice, feed, file, line), batch by batch; stops at the first error.
-pub fn stream(
+pub(crate) fn stream(
     snapshot: &Snapshot,
     mut on_batch: impl FnMut(ChargeBatch) -> Result<()>,
 ) -> Result<()> {
@@ -468,7 +468,7 @@ fn push_hex(out: &mut String, v: u64) {
 }
 
 /// One row per invoice: `invoice_id, invoice_date, invoice_type, currency, invoice_total`.
-pub fn invoices_frame(invoices: &[SnapshotInvoice]) -> Result<DataFrame> {
+pub(crate) fn invoices_frame(invoices: &[SnapshotInvoice]) -> Result<DataFrame> {
     let mut total = DecimalBuilder::new(money::MONEY_SCALE, invoices.len());
     let mut paid = DecimalBuilder::new(money::MONEY_SCALE, invoices.len());
     for inv in invoices {

@@ -11,15 +11,6 @@ use super::{GrainKey, Rules, Status, digits_of, fold_key_into};
 use crate::error::{Error, Result};
 use crate::money::{self, DecimalBuilder, Scaled, decimal_values, pow10};
 
-/// The report's columns after the grain keys.
-pub const CHANGE_COLUMNS: [&str; 5] = [
-    "change",
-    "previous_status",
-    "status",
-    "previous_difference",
-    "difference",
-];
-
 /// One grain row of a reconciliation report, amounts at [`money::MONEY_SCALE`].
 #[derive(Debug, Clone)]
 struct GrainLine {
@@ -38,9 +29,9 @@ impl GrainLine {
 
 /// A previous run's reconciliation, keyed by the folded grain key.
 #[derive(Debug)]
-pub struct PreviousRun {
+pub(crate) struct PreviousRun {
     /// Its run id.
-    pub run_id: String,
+    pub(crate) run_id: String,
     rows: BTreeMap<Vec<String>, GrainLine>,
 }
 
@@ -91,7 +82,7 @@ fn lines(df: &DataFrame, grain: &[GrainKey]) -> Result<BTreeMap<Vec<String>, Gra
 /// The run `<out_dir>/latest` points to, when it has a `reconciliation.parquet` of the same grain;
 /// `None` on a first run, another grain, or a previous run that cannot be read (said in the log:
 /// a damaged old report must not stop tonight's run).
-pub fn previous_run(out_dir: &Path, rules: &Rules) -> Option<PreviousRun> {
+pub(crate) fn previous_run(out_dir: &Path, rules: &Rules) -> Option<PreviousRun> {
     let run_id = std::fs::read_link(out_dir.join("latest"))
         .ok()?
         .file_name()?
@@ -136,7 +127,7 @@ pub fn previous_run(out_dir: &Path, rules: &Rules) -> Option<PreviousRun> {
 
 /// The `changes` report and its counts per change (`new`, `resolved`, `changed`), comparing
 /// this run's `reconciliation` with `previous` (none: a first run, header only).
-pub fn changes(
+pub(crate) fn changes(
     current: &DataFrame,
     previous: Option<&PreviousRun>,
     rules: &Rules,

@@ -9,7 +9,7 @@ use crate::money::{self, Scaled};
 /// The absolute tolerance per grain row (`reconcile.tolerance`): a non-negative decimal,
 /// written as a string so that no float ever holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Tolerance {
+pub(crate) struct Tolerance {
     /// As written (trimmed): the summaries show it so.
     text: String,
     value: Scaled,
@@ -17,7 +17,7 @@ pub struct Tolerance {
 
 impl Tolerance {
     /// Parses `"0.01"`-style text.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub(crate) fn parse(text: &str) -> Result<Self, String> {
         let t = text.trim();
         money::parse_decimal(t, money::MONEY_SCALE, false)
             .ok()
@@ -30,12 +30,12 @@ impl Tolerance {
     }
 
     /// The tolerance at [`money::MONEY_SCALE`].
-    pub fn value(&self) -> Scaled {
+    pub(crate) fn value(&self) -> Scaled {
         self.value
     }
 
     /// The tolerance as written.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.text
     }
 }
@@ -51,11 +51,11 @@ crate::config::text_value!(Tolerance);
 /// The grain keys (`reconcile.grain`), in report order: known, none twice, `invoice_id` and
 /// `currency` always among them.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Grain(Vec<GrainKey>);
+pub(crate) struct Grain(Vec<GrainKey>);
 
 impl Grain {
     /// Checks a list of key names (`invoice_number` is accepted for `invoice_id`).
-    pub fn parse<S: AsRef<str>>(names: &[S]) -> Result<Self, String> {
+    pub(crate) fn parse<S: AsRef<str>>(names: &[S]) -> Result<Self, String> {
         let mut keys: Vec<GrainKey> = Vec::new();
         for name in names {
             let name = name.as_ref();
@@ -82,7 +82,7 @@ impl Grain {
     }
 
     /// The keys, in report order.
-    pub fn keys(&self) -> &[GrainKey] {
+    pub(crate) fn keys(&self) -> &[GrainKey] {
         &self.0
     }
 }
@@ -108,16 +108,16 @@ impl<'de> Deserialize<'de> for Grain {
 /// `[reconcile]`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct ReconcileConfig {
+pub(crate) struct ReconcileConfig {
     /// Absolute tolerance per grain row.
-    pub tolerance: Tolerance,
+    pub(crate) tolerance: Tolerance,
     /// Grain keys.
-    pub grain: Grain,
+    pub(crate) grain: Grain,
 }
 
 impl ReconcileConfig {
     /// Grain and tolerance as the reconciliation takes them.
-    pub fn rules(&self) -> Rules {
+    pub(crate) fn rules(&self) -> Rules {
         Rules {
             grain: self.grain.keys().to_vec(),
             tolerance: self.tolerance.value(),

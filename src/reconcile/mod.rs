@@ -18,15 +18,15 @@ use crate::money::{self, Scaled, decimal_values, pow10};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GrainKey {
     /// Column name in the charges frame and the reconciliation report.
-    pub name: &'static str,
+    pub(crate) name: &'static str,
     /// Column name in the ledger.
-    pub ledger: &'static str,
+    pub(crate) ledger: &'static str,
     /// Invoice ids and currencies are upper-cased; GUIDs, order ids, charge types lower-cased.
-    pub upper: bool,
+    pub(crate) upper: bool,
 }
 
 /// Every key a grain may use.
-pub const GRAIN_KEYS: [GrainKey; 8] = [
+pub(crate) const GRAIN_KEYS: [GrainKey; 8] = [
     GrainKey {
         name: "invoice_id",
         ledger: "invoice_number",
@@ -106,7 +106,7 @@ pub enum Status {
 
 impl Status {
     /// Every status, in report order.
-    pub const ALL: [Status; 5] = [
+    pub(crate) const ALL: [Status; 5] = [
         Status::Matched,
         Status::AmountMismatch,
         Status::MissingInLedger,
@@ -145,13 +145,13 @@ pub struct Rules {
 
 /// Per currency and status: rows and sums (the summary's `totals`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Total {
+pub(crate) struct Total {
     /// Grain rows.
-    pub rows: u64,
+    pub(crate) rows: u64,
     /// Σ pc_amount.
-    pub pc_amount: i128,
+    pub(crate) pc_amount: i128,
     /// Σ ledger_amount.
-    pub ledger_amount: i128,
+    pub(crate) ledger_amount: i128,
 }
 
 /// What the reconciliation produces.
@@ -160,15 +160,13 @@ pub struct Outcome {
     /// One row per grain row.
     pub reconciliation: DataFrame,
     /// One row per invoice (and currency).
-    pub invoice_checks: DataFrame,
+    pub(crate) invoice_checks: DataFrame,
     /// Scale of the reconciliation's money columns.
-    pub scale: u32,
-    /// Scale of the invoice checks' money columns.
-    pub invoice_scale: u32,
+    pub(crate) scale: u32,
     /// (currency, status) → totals.
-    pub totals: BTreeMap<(String, Status), Total>,
+    pub(crate) totals: BTreeMap<(String, Status), Total>,
     /// Invoice checks per status.
-    pub invoice_check_counts: BTreeMap<Status, u64>,
+    pub(crate) invoice_check_counts: BTreeMap<Status, u64>,
     /// Grain rows that fail the run: a failure status, except rows whose amounts are both
     /// within tolerance of zero (a 0.00 line nobody booked keeps its status but fails nothing).
     pub failing_rows: u64,
@@ -176,7 +174,7 @@ pub struct Outcome {
 
 impl Outcome {
     /// True when something is outside tolerance (exit status 1 unless `fail_on = "never"`).
-    pub fn has_differences(&self) -> bool {
+    pub(crate) fn has_differences(&self) -> bool {
         self.failing_rows > 0
             || self
                 .invoice_check_counts
@@ -189,7 +187,7 @@ impl Outcome {
 
 /// Appends `s` trimmed and case-folded to `out` (invoice ids and currencies upper-case, other
 /// keys lower-case); a missing key is the empty key. The one folding function for both sides.
-pub fn fold_key_into(s: Option<&str>, upper: bool, out: &mut String) {
+pub(crate) fn fold_key_into(s: Option<&str>, upper: bool, out: &mut String) {
     let t = s.unwrap_or("").trim();
     if t.is_ascii() {
         let start = out.len();
@@ -389,7 +387,7 @@ impl Grain {
 }
 
 /// The status of a grain row (exact decimal comparison with the tolerance).
-pub fn status_of(
+pub(crate) fn status_of(
     sides_pc: u64,
     sides_ledger: u64,
     invoice_empty: bool,
@@ -433,7 +431,7 @@ pub fn reconcile(
 /// The Partner Center side of a reconciliation, summed batch by batch as the charges stream
 /// past (so the charges never need to be in memory at once): Σ subtotal per grain row, Σ total
 /// per invoice, and Σ subtotal per currency for the conservation check.
-pub struct ChargeSums {
+pub(crate) struct ChargeSums {
     rules: Rules,
     grain: Grain,
     /// (invoice_id, folded currency) → (Σ total, lines).
@@ -444,7 +442,7 @@ pub struct ChargeSums {
 
 impl ChargeSums {
     /// Empty sums for `rules`' grain.
-    pub fn new(rules: &Rules) -> Self {
+    pub(crate) fn new(rules: &Rules) -> Self {
         ChargeSums {
             rules: rules.clone(),
             grain: Grain {
@@ -457,7 +455,7 @@ impl ChargeSums {
     }
 
     /// Adds a batch of charges (a frame with the charges report's columns).
-    pub fn add(&mut self, charges: &DataFrame) -> Result<()> {
+    pub(crate) fn add(&mut self, charges: &DataFrame) -> Result<()> {
         let keys: Vec<&str> = self.rules.grain.iter().map(|k| k.name).collect();
         let subtotals = amounts(charges, "subtotal")?;
         self.grain.add(charges, &keys, &subtotals, true)?;
@@ -490,7 +488,7 @@ impl ChargeSums {
 
     /// Adds the `ledger` side, gives every grain row its status, ties `invoices` to their lines
     /// and checks that money was conserved.
-    pub fn finish(mut self, ledger: &DataFrame, invoices: &DataFrame) -> Result<Outcome> {
+    pub(crate) fn finish(mut self, ledger: &DataFrame, invoices: &DataFrame) -> Result<Outcome> {
         let rules = &self.rules;
         let keys: Vec<&str> = rules.grain.iter().map(|k| k.name).collect();
         let ledger_keys: Vec<&str> = rules.grain.iter().map(|k| k.ledger).collect();
@@ -578,13 +576,11 @@ impl ChargeSums {
         ));
         let reconciliation = DataFrame::new(n, cols).map_err(|e| Error::polars("reconcile", e))?;
 
-        let (checks, invoice_scale, invoice_check_counts) =
-            invoice_checks(&self.invoice_lines, invoices, rules)?;
+        let (checks, invoice_check_counts) = invoice_checks(&self.invoice_lines, invoices, rules)?;
         let outcome = Outcome {
             reconciliation,
             invoice_checks: checks,
             scale,
-            invoice_scale,
             totals,
             invoice_check_counts,
             failing_rows,
@@ -619,12 +615,12 @@ const INVOICE_DOCUMENT_COLUMNS: [&str; 5] = [
 ];
 
 /// Each invoice's `totalCharges` against Σ of its lines' `total`, per invoice and currency.
-/// Returns the frame, its money scale and the rows per status.
+/// Returns the frame and the rows per status.
 fn invoice_checks(
     lines: &PlHashMap<InvoiceKey, (i128, u64)>,
     invoices: &DataFrame,
     rules: &Rules,
-) -> Result<(DataFrame, u32, BTreeMap<Status, u64>)> {
+) -> Result<(DataFrame, BTreeMap<Status, u64>)> {
     // (invoice_id, currency) → (invoice_total, line_items_total, lines)
     let mut map: BTreeMap<InvoiceKey, (i128, i128, u64)> = lines
         .iter()
@@ -687,7 +683,6 @@ fn invoice_checks(
     }
     Ok((
         DataFrame::new(n, cols).map_err(|e| Error::polars("invoice checks", e))?,
-        scale,
         counts,
     ))
 }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// One report file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+pub(crate) enum Format {
     /// `.csv` (formula-safe).
     Csv,
     /// `.parquet`.
@@ -21,11 +21,11 @@ crate::config::choice!(Format {
 
 /// Which report formats to write (`report.formats`: at least one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Formats {
+pub(crate) struct Formats {
     /// Write `.csv`.
-    pub csv: bool,
+    pub(crate) csv: bool,
     /// Write `.parquet`.
-    pub parquet: bool,
+    pub(crate) parquet: bool,
 }
 
 impl Default for Formats {
@@ -59,7 +59,7 @@ impl<'de> Deserialize<'de> for Formats {
 
 /// Which outcome makes the run exit 1 (`report.fail_on`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FailOn {
+pub(crate) enum FailOn {
     /// Any grain row outside tolerance.
     Difference,
     /// Nothing: the run exits 0 whatever it finds.
@@ -74,17 +74,17 @@ crate::config::choice!(FailOn {
 /// `[report]`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct ReportConfig {
+pub(crate) struct ReportConfig {
     /// Where run folders are written.
-    pub out_dir: PathBuf,
+    pub(crate) out_dir: PathBuf,
     /// `csv` and/or `parquet`.
-    pub formats: Formats,
+    pub(crate) formats: Formats,
     /// `difference` or `never`.
-    pub fail_on: FailOn,
+    pub(crate) fail_on: FailOn,
     /// Run folders kept in `out_dir` after a publish (0 = keep all).
-    pub keep_runs: u32,
+    pub(crate) keep_runs: u32,
     /// The Prometheus textfile rewritten after every run (empty = none).
-    pub metrics_file: PathBuf,
+    pub(crate) metrics_file: PathBuf,
 }
 
 impl Default for ReportConfig {

@@ -21,7 +21,7 @@ use config::Formats;
 const ROW_GROUP_ROWS: usize = 128 * 1024;
 
 /// Writes `df` as `<dir>/<name>.csv` and/or `<dir>/<name>.parquet`.
-pub fn write_table(dir: &Path, name: &str, df: &DataFrame, formats: Formats) -> Result<()> {
+pub(crate) fn write_table(dir: &Path, name: &str, df: &DataFrame, formats: Formats) -> Result<()> {
     let mut w = TableWriter::create(dir, name, df.schema(), formats)?;
     w.write(df)?;
     w.finish()?;
@@ -30,7 +30,7 @@ pub fn write_table(dir: &Path, name: &str, df: &DataFrame, formats: Formats) -> 
 
 /// One report table written batch by batch: CSV rows go straight to the file, Parquet rows are
 /// gathered into row groups of [`ROW_GROUP_ROWS`] and encoded as each fills.
-pub struct TableWriter {
+pub(crate) struct TableWriter {
     name: String,
     csv: Option<(PathBuf, BufWriter<File>)>,
     parquet: Option<ParquetTable>,
@@ -79,7 +79,12 @@ impl ParquetTable {
 
 impl TableWriter {
     /// Creates the table's files (CSV with its header line) for frames of `schema`.
-    pub fn create(dir: &Path, name: &str, schema: &Schema, formats: Formats) -> Result<Self> {
+    pub(crate) fn create(
+        dir: &Path,
+        name: &str,
+        schema: &Schema,
+        formats: Formats,
+    ) -> Result<Self> {
         let csv = if formats.csv {
             let path = dir.join(format!("{name}.csv"));
             let file = File::create(&path).map_err(|e| write_error(&path, e))?;
@@ -117,7 +122,7 @@ impl TableWriter {
     }
 
     /// Appends the rows of `df` (columns as in the schema the table was created with).
-    pub fn write(&mut self, df: &DataFrame) -> Result<()> {
+    pub(crate) fn write(&mut self, df: &DataFrame) -> Result<()> {
         self.rows += df.height();
         // the CSV and the Parquet side are independent: encode them side by side
         let (csv, parquet) = rayon::join(
@@ -137,7 +142,7 @@ impl TableWriter {
 
     /// Flushes the last row group, writes the Parquet footer and closes both files; returns
     /// the number of rows written.
-    pub fn finish(self) -> Result<usize> {
+    pub(crate) fn finish(self) -> Result<usize> {
         if let Some((path, mut out)) = self.csv {
             out.flush().map_err(|e| write_error(&path, e))?;
         }

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 
 /// The run id for a start time: `YYYY-MM-DDTHHMMSSZ`, with `-2`, `-3`, … appended while that name
 /// is taken in any of `dirs`.
-pub fn run_id(started: DateTime<Utc>, dirs: &[&Path]) -> String {
+pub(crate) fn run_id(started: DateTime<Utc>, dirs: &[&Path]) -> String {
     let base = started.format("%Y-%m-%dT%H%M%SZ").to_string();
     let taken = |id: &str| dirs.iter().any(|d| d.join(id).symlink_metadata().is_ok());
     if !taken(&base) {
@@ -25,7 +25,7 @@ pub fn run_id(started: DateTime<Utc>, dirs: &[&Path]) -> String {
 
 /// A staging folder for one run's reports; removed on drop unless published.
 #[derive(Debug)]
-pub struct Staging {
+pub(crate) struct Staging {
     out_dir: PathBuf,
     path: PathBuf,
     published: bool,
@@ -33,7 +33,7 @@ pub struct Staging {
 
 impl Staging {
     /// Creates `<out_dir>/.pcrecon-staging-<run-id>-<pid>/` (and `out_dir` itself if needed).
-    pub fn new(out_dir: &Path, run_id: &str) -> Result<Staging> {
+    pub(crate) fn new(out_dir: &Path, run_id: &str) -> Result<Staging> {
         let io =
             |e: std::io::Error| Error::output("cannot create the report folder in", out_dir, e);
         fs::create_dir_all(out_dir).map_err(io)?;
@@ -48,12 +48,12 @@ impl Staging {
     }
 
     /// Where to write the reports.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
     /// Renames the staging folder to `<out_dir>/<run_id>` and points `latest` at it.
-    pub fn publish(mut self, run_id: &str) -> Result<PathBuf> {
+    pub(crate) fn publish(mut self, run_id: &str) -> Result<PathBuf> {
         let target = self.out_dir.join(run_id);
         if target.symlink_metadata().is_ok() {
             return Err(Error::output(

@@ -15,50 +15,50 @@ use crate::reconcile::{Outcome, Rules, Status};
 
 /// An input file and its fingerprint.
 #[derive(Debug, Clone)]
-pub struct InputFile {
+pub(crate) struct InputFile {
     /// Path as shown to users.
-    pub path: String,
+    pub(crate) path: String,
     /// `snapshot_manifest` or `ledger`.
-    pub kind: &'static str,
+    pub(crate) kind: &'static str,
     /// sha256, lower-case hex.
-    pub sha256: String,
+    pub(crate) sha256: String,
 }
 
 /// Everything the summary reports.
 #[derive(Debug)]
-pub struct RunSummary<'a> {
+pub(crate) struct RunSummary<'a> {
     /// Run id (the report folder's name).
-    pub run_id: &'a str,
+    pub(crate) run_id: &'a str,
     /// The command (`run`, `reconcile`).
-    pub command: &'a str,
+    pub(crate) command: &'a str,
     /// UTC start.
-    pub started: DateTime<Utc>,
+    pub(crate) started: DateTime<Utc>,
     /// UTC end.
-    pub finished: DateTime<Utc>,
+    pub(crate) finished: DateTime<Utc>,
     /// The process's exit status.
-    pub exit_status: i32,
+    pub(crate) exit_status: i32,
     /// Tolerance as configured.
-    pub tolerance: &'a str,
+    pub(crate) tolerance: &'a str,
     /// Grain and tolerance.
-    pub rules: &'a Rules,
+    pub(crate) rules: &'a Rules,
     /// Snapshot folder read.
-    pub snapshot: String,
+    pub(crate) snapshot: String,
     /// Input fingerprints.
-    pub inputs: &'a [InputFile],
+    pub(crate) inputs: &'a [InputFile],
     /// The reconciliation.
-    pub outcome: &'a Outcome,
+    pub(crate) outcome: &'a Outcome,
     /// Rejected ledger rows per reason code.
-    pub rejected_by_reason: &'a BTreeMap<String, usize>,
+    pub(crate) rejected_by_reason: &'a BTreeMap<String, usize>,
     /// Account balances per currency from the snapshot.
-    pub invoice_summaries: &'a [InvoiceSummary],
+    pub(crate) invoice_summaries: &'a [InvoiceSummary],
     /// Row counts (`invoices`, `charges`, …).
-    pub counts: Vec<(&'static str, usize)>,
+    pub(crate) counts: Vec<(&'static str, usize)>,
     /// Stage timings.
-    pub timings: Vec<(&'static str, Duration)>,
+    pub(crate) timings: Vec<(&'static str, Duration)>,
     /// The run `latest` pointed to before this one (same grain), if any.
-    pub previous_run_id: Option<&'a str>,
+    pub(crate) previous_run_id: Option<&'a str>,
     /// Rows of the `changes` report per change (`new`, `resolved`, `changed`).
-    pub changes: &'a BTreeMap<&'static str, u64>,
+    pub(crate) changes: &'a BTreeMap<&'static str, u64>,
 }
 
 fn rfc3339(t: DateTime<Utc>) -> String {
@@ -92,7 +92,7 @@ fn summary_json(s: &InvoiceSummary) -> Value {
 
 impl RunSummary<'_> {
     /// `summary.json`.
-    pub fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         let o = self.outcome;
         let f = |v: i128| format_scaled(v, o.scale);
         let totals: Vec<Value> = o
@@ -143,7 +143,7 @@ impl RunSummary<'_> {
     }
 
     /// `summary.md`.
-    pub fn to_markdown(&self) -> Result<String> {
+    pub(crate) fn to_markdown(&self) -> Result<String> {
         let o = self.outcome;
         let f = |v: i128| format_scaled(v, o.scale);
         let mut md = String::new();

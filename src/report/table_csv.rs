@@ -15,7 +15,7 @@ use crate::money;
 use crate::normalise::columns::charge_column;
 
 /// Writes the header line of a table with `names` as columns.
-pub fn write_header<W: Write>(out: &mut W, names: &[&str]) -> std::io::Result<()> {
+pub(crate) fn write_header<W: Write>(out: &mut W, names: &[&str]) -> std::io::Result<()> {
     let mut line = Vec::new();
     for (i, n) in names.iter().enumerate() {
         if i > 0 {
@@ -44,7 +44,7 @@ enum Cells<'a> {
 }
 
 /// Writes every row of `df`, one line each (`\n`-terminated, as polars and DuckDB write them).
-pub fn write_rows<W: Write>(out: &mut W, df: &DataFrame) -> PolarsResult<()> {
+pub(crate) fn write_rows<W: Write>(out: &mut W, df: &DataFrame) -> PolarsResult<()> {
     if df.height() == 0 {
         return Ok(());
     }
@@ -188,7 +188,7 @@ fn push_date(line: &mut Vec<u8>, days: i32) {
 
 /// A decimal mantissa at `scale` in plain notation, trailing fractional zeros trimmed down to
 /// `min_digits` (never below: `-12.50`, not `-12.5`).
-pub fn push_decimal(line: &mut Vec<u8>, mantissa: i128, scale: u32, min_digits: u32) {
+pub(crate) fn push_decimal(line: &mut Vec<u8>, mantissa: i128, scale: u32, min_digits: u32) {
     if mantissa < 0 {
         line.push(b'-');
     }
@@ -253,7 +253,7 @@ fn fmt_u128(buf: &mut [u8; 40], v: u128) -> &[u8] {
 }
 
 /// True when a spreadsheet would read the text as a number (`-12.50`, `1e3`, `.5`).
-pub fn looks_numeric(s: &str) -> bool {
+pub(crate) fn looks_numeric(s: &str) -> bool {
     let b = s.strip_prefix(['+', '-']).unwrap_or(s).as_bytes();
     let (mant, exp) = match b.iter().position(|c| *c == b'e' || *c == b'E') {
         Some(p) => (&b[..p], Some(&b[p + 1..])),
@@ -278,7 +278,7 @@ pub fn looks_numeric(s: &str) -> bool {
 
 /// A CSV cell as written: text that a spreadsheet would run as a formula (`= + - @`, tab, CR at
 /// the start, and not a number) gets a leading `'`.
-pub fn formula_safe_cell(s: &str) -> Cow<'_, str> {
+pub(crate) fn formula_safe_cell(s: &str) -> Cow<'_, str> {
     if s.starts_with(['=', '+', '-', '@', '\t', '\r']) && !looks_numeric(s) {
         Cow::Owned(format!("'{s}"))
     } else {

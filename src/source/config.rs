@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// Where the Partner Center data comes from (`source.kind`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SourceKind {
+pub(crate) enum SourceKind {
     /// A snapshot folder already on disk (`source.dir`).
     Snapshot,
     /// Fetched from the API into a new snapshot under `source.snapshot_dir`.
@@ -21,15 +21,15 @@ crate::config::choice!(SourceKind {
 /// `[source]`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct SourceConfig {
+pub(crate) struct SourceConfig {
     /// `snapshot` or `partner_center`.
-    pub kind: SourceKind,
+    pub(crate) kind: SourceKind,
     /// Snapshot folder read when `kind = "snapshot"`.
-    pub dir: PathBuf,
+    pub(crate) dir: PathBuf,
     /// Where `run` keeps fetched snapshots (`kind = "partner_center"`).
-    pub snapshot_dir: PathBuf,
+    pub(crate) snapshot_dir: PathBuf,
     /// Snapshots kept in `snapshot_dir` after a fetch (0 = keep all).
-    pub keep_snapshots: u32,
+    pub(crate) keep_snapshots: u32,
 }
 
 impl Default for SourceConfig {

@@ -27,45 +27,43 @@ use crate::model::fnv::fnv1a;
 use crate::model::invoice::{Collection, ExportManifest, Invoice, InvoiceSummary, InvoiceType};
 use crate::model::json::read_json_folded;
 use crate::model::period::Period;
-pub use manifest::{file_sha256, write_manifest};
+pub(crate) use manifest::{file_sha256, write_manifest};
 
 /// One line item file of an invoice.
 #[derive(Debug, Clone)]
-pub struct Part {
+pub(crate) struct Part {
     /// Which feed it belongs to (its parser and encoding too).
-    pub feed: Feed,
+    pub(crate) feed: Feed,
     /// The file.
-    pub path: PathBuf,
+    pub(crate) path: PathBuf,
 }
 
 /// An invoice of the snapshot with its line item files.
 #[derive(Debug, Clone)]
-pub struct SnapshotInvoice {
+pub(crate) struct SnapshotInvoice {
     /// The header as the invoice pages have it.
-    pub header: Invoice,
+    pub(crate) header: Invoice,
     /// `invoiceDate` as a UTC date.
-    pub date: Option<NaiveDate>,
+    pub(crate) date: Option<NaiveDate>,
     /// `billingPeriodStartDate` and `billingPeriodEndDate` as UTC dates.
-    pub billing_period: (Option<NaiveDate>, Option<NaiveDate>),
+    pub(crate) billing_period: (Option<NaiveDate>, Option<NaiveDate>),
     /// `recurring` / `one_time`.
-    pub invoice_type: InvoiceType,
+    pub(crate) invoice_type: InvoiceType,
     /// Line item files, in reading order (feed, then page or blob order).
-    pub parts: Vec<Part>,
+    pub(crate) parts: Vec<Part>,
 }
 
 /// A snapshot folder, opened.
 #[derive(Debug)]
-pub struct Snapshot {
-    /// The folder.
-    pub root: PathBuf,
+pub(crate) struct Snapshot {
     /// Invoices (after `--period` filtering), sorted by id.
-    pub invoices: Vec<SnapshotInvoice>,
+    pub(crate) invoices: Vec<SnapshotInvoice>,
     /// Account balances per currency, when `summaries.json` is there.
-    pub summaries: Vec<InvoiceSummary>,
+    pub(crate) summaries: Vec<InvoiceSummary>,
     /// `manifest.json`, when present.
-    pub manifest: Option<PathBuf>,
+    pub(crate) manifest: Option<PathBuf>,
     /// Ids (trimmed, upper-cased) of the snapshot's invoices left out by `--period`.
-    pub outside_period: BTreeSet<String>,
+    pub(crate) outside_period: BTreeSet<String>,
 }
 
 /// The folder name for an invoice id. Ids come from the network: anything but ASCII letters,
@@ -134,7 +132,7 @@ fn list_dir(dir: &Path) -> Result<Vec<PathBuf>> {
 impl Snapshot {
     /// Opens the snapshot at `root`: invoice pages, summaries, and the list of line item files of
     /// each invoice whose date falls in one of `periods` (all invoices when empty).
-    pub fn open(root: &Path, periods: &[Period]) -> Result<Snapshot> {
+    pub(crate) fn open(root: &Path, periods: &[Period]) -> Result<Snapshot> {
         if !root.is_dir() {
             return Err(Error::input_file(
                 root,
@@ -210,7 +208,6 @@ impl Snapshot {
             tracing::warn!(snapshot = %root.display(), "snapshot has no manifest.json; its inputs cannot be fingerprinted");
         }
         Ok(Snapshot {
-            root: root.to_path_buf(),
             invoices,
             summaries,
             manifest,

@@ -14,13 +14,13 @@ use crate::config::Secret;
 use crate::error::{Error, Result};
 
 /// Partner Center's resource / audience.
-pub const PARTNER_CENTER_RESOURCE: &str = "https://api.partnercenter.microsoft.com";
+pub(crate) const PARTNER_CENTER_RESOURCE: &str = "https://api.partnercenter.microsoft.com";
 /// Graph's app-only scope.
-pub const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
+pub(crate) const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
 
 /// Which token a request needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Audience {
+pub(crate) enum Audience {
     /// Partner Center, app-only (client credentials).
     PartnerCenterApp,
     /// Partner Center, App+User (refresh token): invoice summaries, invoice by id, statements.
@@ -31,17 +31,17 @@ pub enum Audience {
 
 /// The app's credentials and where its refresh token lives.
 #[derive(Debug, Clone)]
-pub struct Credentials {
+pub(crate) struct Credentials {
     /// Entra authority, e.g. `https://login.microsoftonline.com`.
-    pub authority: String,
+    pub(crate) authority: String,
     /// Partner tenant.
-    pub tenant_id: String,
+    pub(crate) tenant_id: String,
     /// App id.
-    pub client_id: String,
+    pub(crate) client_id: String,
     /// App secret.
-    pub client_secret: Secret,
+    pub(crate) client_secret: Secret,
     /// The App+User refresh token file (read, then rewritten with each new token).
-    pub refresh_token_file: PathBuf,
+    pub(crate) refresh_token_file: PathBuf,
 }
 
 #[derive(Debug, Clone)]
@@ -52,19 +52,23 @@ struct Token {
 
 /// Caches one token per audience; refreshes shortly before expiry or when told a token failed.
 #[derive(Debug)]
-pub struct TokenCache {
+pub(crate) struct TokenCache {
     http: reqwest::Client,
     creds: Credentials,
     /// The fetch's retry policy, for token requests too.
     policy: RetryPolicy,
     tokens: Mutex<HashMap<Audience, Token>>,
     /// Token requests made (for the fetch statistics).
-    pub issued: std::sync::atomic::AtomicU64,
+    pub(crate) issued: std::sync::atomic::AtomicU64,
 }
 
 impl TokenCache {
     /// A cache that requests tokens with `http`, retrying under `policy`.
-    pub fn new(http: reqwest::Client, creds: Credentials, policy: RetryPolicy) -> TokenCache {
+    pub(crate) fn new(
+        http: reqwest::Client,
+        creds: Credentials,
+        policy: RetryPolicy,
+    ) -> TokenCache {
         TokenCache {
             http,
             creds,
@@ -75,14 +79,14 @@ impl TokenCache {
     }
 
     /// True when a refresh token file exists (App+User calls are possible).
-    pub fn has_user_credentials(&self) -> bool {
+    pub(crate) fn has_user_credentials(&self) -> bool {
         self.creds.refresh_token_file.is_file()
     }
 
     /// A valid access token for `aud`, requesting one when none is cached or it is about to expire.
     /// One lock is held across the request, so concurrent callers wait for a single refresh (and a
     /// refresh token is never redeemed twice).
-    pub async fn bearer(&self, aud: Audience) -> Result<Secret> {
+    pub(crate) async fn bearer(&self, aud: Audience) -> Result<Secret> {
         let mut tokens = self.tokens.lock().await;
         if let Some(t) = tokens.get(&aud).filter(|t| Instant::now() < t.renew_at) {
             return Ok(t.access.clone());
@@ -94,7 +98,7 @@ impl TokenCache {
     }
 
     /// Forgets `aud`'s token if it is still `failed` (after a 401), so the next call gets a new one.
-    pub async fn invalidate(&self, aud: Audience, failed: &Secret) {
+    pub(crate) async fn invalidate(&self, aud: Audience, failed: &Secret) {
         let mut tokens = self.tokens.lock().await;
         if tokens.get(&aud).is_some_and(|t| &t.access == failed) {
             tokens.remove(&aud);
@@ -227,7 +231,7 @@ impl TokenCache {
 }
 
 /// The path of a URL (never its query, which may hold a signature).
-pub fn path_of(url: &str) -> String {
+pub(crate) fn path_of(url: &str) -> String {
     match reqwest::Url::parse(url) {
         Ok(u) => format!(
             "{}://{}{}",
@@ -276,7 +280,7 @@ fn entra_error(status: u16, body: &[u8], aud: Audience) -> Error {
 }
 
 /// Reads the refresh token file (trimmed).
-pub fn read_refresh_token(path: &Path) -> Result<Secret> {
+pub(crate) fn read_refresh_token(path: &Path) -> Result<Secret> {
     let s = std::fs::read_to_string(path).map_err(|e| {
         Error::Config {
             file: Some(path.to_path_buf()),
@@ -299,7 +303,7 @@ pub fn read_refresh_token(path: &Path) -> Result<Secret> {
 
 /// Replaces the refresh token file atomically (temp file readable by its owner only, fsync,
 /// rename), so a crash at any moment leaves either the old or the new token, never a torn file.
-pub fn write_refresh_token(path: &Path, token: &str) -> Result<()> {
+pub(crate) fn write_refresh_token(path: &Path, token: &str) -> Result<()> {
     use std::io::Write;
     let dir = path
         .parent()

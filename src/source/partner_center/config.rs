@@ -9,7 +9,7 @@ use crate::config::Invalid;
 
 /// Where new-commerce line items come from (`partner_center.line_items`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LineItems {
+pub(crate) enum LineItems {
     /// The v2 export for invoices from [`LineItems::V2_FROM`] on, v1 paging before.
     Auto,
     /// Always v1 paging.
@@ -26,10 +26,10 @@ crate::config::choice!(LineItems {
 
 impl LineItems {
     /// New-commerce invoices from this day on come from the v2 export under `auto`.
-    pub const V2_FROM: (i32, u32, u32) = (2024, 2, 1);
+    pub(crate) const V2_FROM: (i32, u32, u32) = (2024, 2, 1);
 
     /// Whether an invoice dated `invoice_date` takes its new-commerce lines from the v2 export.
-    pub fn use_v2_export(self, invoice_date: Option<NaiveDate>) -> bool {
+    pub(crate) fn use_v2_export(self, invoice_date: Option<NaiveDate>) -> bool {
         let (y, m, d) = Self::V2_FROM;
         match self {
             LineItems::V1 => false,
@@ -43,35 +43,35 @@ impl LineItems {
 /// `[partner_center]`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct PartnerCenterConfig {
+pub(crate) struct PartnerCenterConfig {
     /// Partner Center REST base URL.
-    pub api_base: String,
+    pub(crate) api_base: String,
     /// Microsoft Graph base URL (v2 exports).
-    pub graph_base: String,
+    pub(crate) graph_base: String,
     /// Entra authority.
-    pub authority: String,
+    pub(crate) authority: String,
     /// Partner tenant.
-    pub tenant_id: String,
+    pub(crate) tenant_id: String,
     /// App (client) id.
-    pub client_id: String,
+    pub(crate) client_id: String,
     /// Name of the environment variable holding the client secret.
-    pub client_secret_env: String,
+    pub(crate) client_secret_env: String,
     /// File holding the App+User refresh token (rewritten with the newest one).
-    pub refresh_token_file: PathBuf,
+    pub(crate) refresh_token_file: PathBuf,
     /// `auto`, `v1` or `v2`.
-    pub line_items: LineItems,
+    pub(crate) line_items: LineItems,
     /// Concurrent requests across the whole fetch (at least 1).
-    pub max_concurrency: u32,
+    pub(crate) max_concurrency: u32,
     /// Line items per v1 page (1 to the API's maximum, 2000).
-    pub page_size: u32,
+    pub(crate) page_size: u32,
     /// Attempts per request before the fetch fails (exit 4; at least 1).
-    pub max_attempts: u32,
+    pub(crate) max_attempts: u32,
     /// Timeout of one HTTP request (at least 1).
-    pub request_timeout_secs: u64,
+    pub(crate) request_timeout_secs: u64,
     /// How long a Graph export may take before the fetch gives up.
-    pub export_deadline_secs: u64,
+    pub(crate) export_deadline_secs: u64,
     /// Also download each invoice's statement PDF (App+User).
-    pub statement_pdf: bool,
+    pub(crate) statement_pdf: bool,
 }
 
 impl Default for PartnerCenterConfig {
@@ -97,7 +97,7 @@ impl Default for PartnerCenterConfig {
 
 impl PartnerCenterConfig {
     /// The ranges the numbers must be in.
-    pub fn check(&self) -> Result<(), Invalid> {
+    pub(crate) fn check(&self) -> Result<(), Invalid> {
         for (key, v) in [
             (
                 "partner_center.max_concurrency",

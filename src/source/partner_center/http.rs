@@ -19,24 +19,24 @@ use crate::error::{Error, Result};
 
 /// Counters for the fetch summary.
 #[derive(Debug, Default)]
-pub struct HttpStats {
+pub(crate) struct HttpStats {
     /// Requests sent (retries included).
-    pub requests: AtomicU64,
+    pub(crate) requests: AtomicU64,
     /// Retries after a 429.
-    pub throttled: AtomicU64,
+    pub(crate) throttled: AtomicU64,
     /// Retries after a 5xx or 408.
-    pub server_errors: AtomicU64,
+    pub(crate) server_errors: AtomicU64,
     /// Retries after a connection error, a timeout or a body cut off.
-    pub network_errors: AtomicU64,
+    pub(crate) network_errors: AtomicU64,
     /// Retries after a 401 (token refreshed).
-    pub unauthorized: AtomicU64,
+    pub(crate) unauthorized: AtomicU64,
     /// Response bytes received.
-    pub bytes: AtomicU64,
+    pub(crate) bytes: AtomicU64,
 }
 
 impl HttpStats {
     /// The counters as JSON.
-    pub fn to_json(&self) -> serde_json::Value {
+    pub(crate) fn to_json(&self) -> serde_json::Value {
         let g = |a: &AtomicU64| a.load(Ordering::Relaxed);
         serde_json::json!({
             "requests": g(&self.requests), "retries_throttled": g(&self.throttled),
@@ -48,22 +48,22 @@ impl HttpStats {
 
 /// A request to send.
 #[derive(Debug, Clone)]
-pub struct Call {
+pub(crate) struct Call {
     /// GET or POST.
-    pub method: Method,
+    pub(crate) method: Method,
     /// Full URL.
-    pub url: Url,
+    pub(crate) url: Url,
     /// The token it needs (`None` for SAS blob downloads, which must not carry one).
-    pub audience: Option<Audience>,
+    pub(crate) audience: Option<Audience>,
     /// Extra headers (e.g. `MS-ContinuationToken`).
-    pub headers: Vec<(&'static str, String)>,
+    pub(crate) headers: Vec<(&'static str, String)>,
     /// JSON body for POSTs.
-    pub json: Option<serde_json::Value>,
+    pub(crate) json: Option<serde_json::Value>,
 }
 
 impl Call {
     /// A GET needing `aud`'s token.
-    pub fn get(url: Url, aud: Audience) -> Call {
+    pub(crate) fn get(url: Url, aud: Audience) -> Call {
         Call {
             method: Method::GET,
             url,
@@ -76,33 +76,33 @@ impl Call {
 
 /// A response read in full.
 #[derive(Debug)]
-pub struct Reply {
+pub(crate) struct Reply {
     /// Status.
-    pub status: StatusCode,
+    pub(crate) status: StatusCode,
     /// Headers.
-    pub headers: HeaderMap,
+    pub(crate) headers: HeaderMap,
     /// Body bytes as received.
-    pub body: bytes::Bytes,
+    pub(crate) body: bytes::Bytes,
 }
 
 /// The fetch's HTTP side.
 #[derive(Debug)]
-pub struct Api {
+pub(crate) struct Api {
     http: reqwest::Client,
     /// Without transparent gzip decoding: blobs are saved exactly as stored.
     raw_http: reqwest::Client,
     /// Tokens.
-    pub tokens: TokenCache,
+    pub(crate) tokens: TokenCache,
     permits: Arc<Semaphore>,
     correlation_id: String,
     policy: RetryPolicy,
     /// Counters.
-    pub stats: HttpStats,
+    pub(crate) stats: HttpStats,
 }
 
 impl Api {
     /// A client allowing `max_concurrency` requests in flight.
-    pub fn new(
+    pub(crate) fn new(
         http: reqwest::Client,
         raw_http: reqwest::Client,
         tokens: TokenCache,
@@ -121,17 +121,17 @@ impl Api {
     }
 
     /// The run's `MS-CorrelationId`.
-    pub fn correlation_id(&self) -> &str {
+    pub(crate) fn correlation_id(&self) -> &str {
         &self.correlation_id
     }
 
     /// The retry policy (its backoff also paces the fetch's own re-asks).
-    pub fn policy(&self) -> &RetryPolicy {
+    pub(crate) fn policy(&self) -> &RetryPolicy {
         &self.policy
     }
 
     /// Sends `call` until it succeeds (2xx) or fails for good; the body is read in full.
-    pub async fn send(&self, call: &Call) -> Result<Reply> {
+    pub(crate) async fn send(&self, call: &Call) -> Result<Reply> {
         self.with_retries(call, |resp| async move {
             let status = resp.status();
             let headers = resp.headers().clone();
@@ -152,7 +152,7 @@ impl Api {
 
     /// Downloads `call`'s body into `dest` as it streams in (no buffering of the whole blob); a
     /// download cut off is retried from the start. Returns the byte count.
-    pub async fn download(&self, call: &Call, dest: &Path) -> Result<u64> {
+    pub(crate) async fn download(&self, call: &Call, dest: &Path) -> Result<u64> {
         self.with_retries(call, |mut resp| async move {
             let io =
                 |e: std::io::Error| Error::Source(format!("cannot write {}: {e}", dest.display()));
@@ -315,7 +315,7 @@ impl Api {
 }
 
 /// A response header as text.
-pub fn header(resp: &reqwest::Response, name: &str) -> Option<String> {
+pub(crate) fn header(resp: &reqwest::Response, name: &str) -> Option<String> {
     resp.headers()
         .get(name)
         .and_then(|v| v.to_str().ok())

@@ -35,31 +35,29 @@ use writer::SnapshotWriter;
 
 /// Where and how to fetch.
 #[derive(Debug)]
-pub struct FetchOptions {
+pub(crate) struct FetchOptions {
     /// `--period` months (empty = all invoices' line items).
-    pub periods: Vec<Period>,
+    pub(crate) periods: Vec<Period>,
     /// The snapshot folder to create.
-    pub dest: PathBuf,
+    pub(crate) dest: PathBuf,
     /// Progress display.
-    pub progress: Progress,
+    pub(crate) progress: Progress,
 }
 
 /// What a fetch did.
 #[derive(Debug)]
-pub struct FetchOutcome {
+pub(crate) struct FetchOutcome {
     /// The snapshot written.
-    pub snapshot: PathBuf,
-    /// Invoices listed / whose line items were fetched.
-    pub invoices_listed: usize,
+    pub(crate) snapshot: PathBuf,
     /// Invoices whose line items were fetched.
-    pub invoices_fetched: usize,
+    pub(crate) invoices_fetched: usize,
     /// Request counters (retries by reason, bytes).
-    pub stats: Value,
+    pub(crate) stats: Value,
 }
 
 impl FetchOutcome {
     /// (requests sent, requests retried for any reason), for monitoring.
-    pub fn request_counts(&self) -> (u64, u64) {
+    pub(crate) fn request_counts(&self) -> (u64, u64) {
         let n = |k: &str| self.stats.get(k).and_then(Value::as_u64).unwrap_or(0);
         let retries = ["throttled", "server_error", "network", "unauthorized"]
             .iter()
@@ -70,7 +68,7 @@ impl FetchOutcome {
 }
 
 /// `base` + path segments (each percent-encoded: ids come from the network) + query.
-pub fn api_url(base: &str, segments: &[&str], query: &[(&str, String)]) -> Result<Url> {
+pub(crate) fn api_url(base: &str, segments: &[&str], query: &[(&str, String)]) -> Result<Url> {
     let mut url =
         Url::parse(base).map_err(|e| Error::config(format!("{base:?} is not a URL: {e}")))?;
     url.path_segments_mut()
@@ -110,7 +108,7 @@ fn page_info(body: &[u8], what: &str) -> Result<PageInfoView> {
 
 /// The first request of a v1 feed and how it pages (API reference §4.6: path form for legacy
 /// Office/Azure, query form for the seek-paged OneTime feeds).
-pub fn feed_request(
+pub(crate) fn feed_request(
     api_base: &str,
     invoice_id: &str,
     feed: Feed,
@@ -149,7 +147,7 @@ pub fn feed_request(
 
 /// The request for the page after one with `items` items: built from the first request (never
 /// from the API's `links.next.uri`, which the docs show malformed); `None` on the last page.
-pub fn next_request(
+pub(crate) fn next_request(
     first: &Url,
     paging: &Paging,
     offset_so_far: usize,
@@ -187,13 +185,13 @@ pub fn next_request(
 
 /// The paging facts `next_request` needs.
 #[derive(Debug, Clone, Default)]
-pub struct PageInfoView {
+pub(crate) struct PageInfoView {
     /// Items on the page.
-    pub items: usize,
+    pub(crate) items: usize,
     /// `links.next` was present.
-    pub next: Option<()>,
+    pub(crate) next: Option<()>,
     /// The continuation token (top level or in the next link's headers).
-    pub continuation: Option<String>,
+    pub(crate) continuation: Option<String>,
 }
 
 /// Everything one fetch shares between its tasks.
@@ -205,7 +203,7 @@ struct Ctx {
 }
 
 /// Runs a whole fetch into `opts.dest`.
-pub fn fetch(cfg: &Config, opts: FetchOptions) -> Result<FetchOutcome> {
+pub(crate) fn fetch(cfg: &Config, opts: FetchOptions) -> Result<FetchOutcome> {
     cfg.require_api_identity()?;
     let secret = cfg.client_secret()?; // exit 2 before any network call
     let pc = &cfg.partner_center;
@@ -251,7 +249,7 @@ pub fn fetch(cfg: &Config, opts: FetchOptions) -> Result<FetchOutcome> {
         writer,
         progress: opts.progress.clone(),
     });
-    let (listed, fetched) = runtime.block_on(run_fetch(ctx.clone(), &opts.periods))?;
+    let fetched = runtime.block_on(run_fetch(ctx.clone(), &opts.periods))?;
     let mut ctx =
         Arc::into_inner(ctx).ok_or_else(|| Error::Internal("fetch tasks still running".into()))?;
     let stats = ctx.api.stats.to_json();
@@ -270,13 +268,12 @@ pub fn fetch(cfg: &Config, opts: FetchOptions) -> Result<FetchOutcome> {
     ctx.progress.finish();
     Ok(FetchOutcome {
         snapshot,
-        invoices_listed: listed,
         invoices_fetched: fetched,
         stats,
     })
 }
 
-async fn run_fetch(ctx: Arc<Ctx>, periods: &[Period]) -> Result<(usize, usize)> {
+async fn run_fetch(ctx: Arc<Ctx>, periods: &[Period]) -> Result<usize> {
     let summaries = {
         let ctx = ctx.clone();
         tokio::spawn(async move { fetch_summaries(&ctx).await })
@@ -292,7 +289,6 @@ async fn run_fetch(ctx: Arc<Ctx>, periods: &[Period]) -> Result<(usize, usize)> 
             (inv, date)
         })
         .collect();
-    let listed = selected.len();
     let selected: Vec<_> = selected
         .into_iter()
         .filter(|(_, d)| {
@@ -313,7 +309,7 @@ async fn run_fetch(ctx: Arc<Ctx>, periods: &[Period]) -> Result<(usize, usize)> 
     summaries
         .await
         .map_err(|e| Error::Internal(format!("summaries task: {e}")))??;
-    Ok((listed, selected.len()))
+    Ok(selected.len())
 }
 
 /// `GET /v1/invoices`, every page (offset paging; modern tenants return everything at once).

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 
 /// What one attempt ended in.
 #[derive(Debug)]
-pub enum Attempt<T> {
+pub(crate) enum Attempt<T> {
     /// Done: its value.
     Done(T),
     /// Worth another try after `wait`; `why` is logged, and the last one ends up in the error.
@@ -24,13 +24,13 @@ pub enum Attempt<T> {
 
 /// How many attempts and how long to wait between them.
 #[derive(Debug, Clone, Copy)]
-pub struct RetryPolicy {
+pub(crate) struct RetryPolicy {
     /// Attempts in all (the first try included).
-    pub max_attempts: u32,
+    pub(crate) max_attempts: u32,
     /// First backoff; doubles each attempt.
-    pub base: Duration,
+    pub(crate) base: Duration,
     /// Upper bound of one wait.
-    pub cap: Duration,
+    pub(crate) cap: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -46,7 +46,7 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// The wait before attempt `attempt + 1` (attempt counts from 1): `base × 2^(attempt−1)`, capped,
     /// with "equal jitter" (half fixed, half random) so concurrent clients spread out.
-    pub fn backoff(&self, attempt: u32, random: u64) -> Duration {
+    pub(crate) fn backoff(&self, attempt: u32, random: u64) -> Duration {
         let exp = self
             .base
             .saturating_mul(1u32 << (attempt.saturating_sub(1)).min(16));
@@ -64,7 +64,7 @@ impl RetryPolicy {
     /// most `max_attempts` times, waiting between tries as each retry asks. When every attempt
     /// asked for another, `give_up` turns the last reason into the error. `what` names the
     /// request in the log.
-    pub async fn run<T, Fut>(
+    pub(crate) async fn run<T, Fut>(
         &self,
         what: &str,
         mut attempt: impl FnMut(u32) -> Fut,
@@ -92,7 +92,7 @@ impl RetryPolicy {
     }
 
     /// The wait after a 429 or a poll: the server's `Retry-After` when given (capped), else the backoff.
-    pub fn after_throttle(
+    pub(crate) fn after_throttle(
         &self,
         retry_after: Option<Duration>,
         attempt: u32,
@@ -107,12 +107,12 @@ impl RetryPolicy {
 }
 
 /// Whether an HTTP status is worth retrying (throttling, timeouts, server errors).
-pub fn is_retryable(status: u16) -> bool {
+pub(crate) fn is_retryable(status: u16) -> bool {
     status == 408 || status == 429 || (500..=599).contains(&status)
 }
 
 /// Parses `Retry-After`: delay seconds, or an HTTP date (relative to `now`).
-pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
+pub(crate) fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
     let v = value.trim();
     if let Ok(secs) = v.parse::<u64>() {
         return Some(Duration::from_secs(secs));
@@ -125,7 +125,7 @@ pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
 }
 
 /// A cheap random number (no cryptographic use: jitter only).
-pub fn random_u64() -> u64 {
+pub(crate) fn random_u64() -> u64 {
     let u = uuid::Uuid::new_v4().as_u128();
     (u >> 64) as u64 ^ u as u64
 }

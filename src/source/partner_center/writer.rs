@@ -9,7 +9,7 @@ use crate::source::snapshot;
 
 /// A snapshot being written.
 #[derive(Debug)]
-pub struct SnapshotWriter {
+pub(crate) struct SnapshotWriter {
     dest: PathBuf,
     tmp: PathBuf,
     done: bool,
@@ -17,7 +17,7 @@ pub struct SnapshotWriter {
 
 impl SnapshotWriter {
     /// Prepares to write the snapshot `dest`, which must not exist or be an empty folder.
-    pub fn new(dest: &Path) -> Result<SnapshotWriter> {
+    pub(crate) fn new(dest: &Path) -> Result<SnapshotWriter> {
         if dest.exists() {
             let empty = std::fs::read_dir(dest)
                 .map(|mut d| d.next().is_none())
@@ -50,7 +50,7 @@ impl SnapshotWriter {
     }
 
     /// Where a snapshot-relative path is being written (its folder created).
-    pub fn path(&self, rel: &str) -> Result<PathBuf> {
+    pub(crate) fn path(&self, rel: &str) -> Result<PathBuf> {
         let p = self.tmp.join(rel);
         if let Some(dir) = p.parent() {
             std::fs::create_dir_all(dir).map_err(|e| Error::output("cannot create", dir, e))?;
@@ -59,13 +59,13 @@ impl SnapshotWriter {
     }
 
     /// Writes one file, bytes as given.
-    pub fn write(&self, rel: &str, bytes: &[u8]) -> Result<()> {
+    pub(crate) fn write(&self, rel: &str, bytes: &[u8]) -> Result<()> {
         let p = self.path(rel)?;
         std::fs::write(&p, bytes).map_err(|e| Error::output("cannot write", &p, e))
     }
 
     /// Writes `manifest.json` (with `extra` facts about the fetch) and renames the folder into place.
-    pub fn commit_with(
+    pub(crate) fn commit_with(
         &mut self,
         source: &str,
         fetched_at: &str,

@@ -9,7 +9,7 @@ use crate::model::invoice::Collection;
 use crate::model::json::read_json;
 
 /// sha256 of a file, lower-case hex.
-pub fn file_sha256(path: &Path) -> Result<String> {
+pub(crate) fn file_sha256(path: &Path) -> Result<String> {
     use sha2::{Digest, Sha256};
     let mut f =
         fs::File::open(path).map_err(|e| Error::input_file(path, format!("cannot read: {e}")))?;
@@ -37,7 +37,7 @@ fn walk(dir: &Path, rel: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 
 /// Writes `<root>/manifest.json`: what the snapshot holds, with every file's size and sha256.
 /// `source` says where the data came from; `fetched_at` when (RFC 3339).
-pub fn write_manifest(
+pub(crate) fn write_manifest(
     root: &Path,
     source: &str,
     fetched_at: &str,
