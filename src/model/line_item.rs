@@ -29,7 +29,7 @@ macro_rules! line_item {
         $(#[$meta])*
         #[derive(Debug, Default)]
         pub(crate) struct $kind<'a> {
-            $($(#[$fmeta])* pub $field: $ty,)*
+            $($(#[$fmeta])* pub(crate) $field: $ty,)*
         }
 
         impl<'a> FlatLineItem<'a> for $kind<'a> {
