@@ -10,9 +10,12 @@ use crate::error::{Error, Result};
 
 /// Reads and parses one JSON file, naming the file (and line/column) on failure.
 pub(crate) fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
-    let bytes =
-        std::fs::read(path).map_err(|e| Error::input_file(path, format!("cannot read: {e}")))?;
-    read_json_bytes(path, &bytes)
+    read_json_bytes(path, &read_file(path)?)
+}
+
+/// A file's bytes, naming the file when it cannot be read.
+fn read_file(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| Error::input_file(path, format!("cannot read: {e}")))
 }
 
 /// Parses JSON bytes read from `path` (borrowing from them), naming the file on failure.
@@ -25,9 +28,7 @@ pub(crate) fn read_json_bytes<'a, T: Deserialize<'a>>(path: &Path, bytes: &'a [u
 /// the C# models' PascalCase, …): every object member name is folded to ASCII lower case first, so
 /// the target types name their fields in lower case (`#[serde(rename = "blobcount")]`).
 pub(crate) fn read_json_folded<T: DeserializeOwned>(path: &Path) -> Result<T> {
-    let bytes =
-        std::fs::read(path).map_err(|e| Error::input_file(path, format!("cannot read: {e}")))?;
-    let folded = fold_member_names(strip_bom(&bytes));
+    let folded = fold_member_names(strip_bom(&read_file(path)?));
     read_json_bytes(path, &folded)
 }
 

@@ -203,12 +203,13 @@ impl ToCharge for DailyUsageLineItem<'_> {
         row[col::product_id] = id(&self.resource_guid);
         row[col::product_name] = text(&self.service_name);
         row[col::sku_name] = text(&self.resource_name);
-        row[col::charge_start_date] = date("chargeStartDate", &self.charge_start_date)?
-            .or(date("usageDate", &self.usage_date)?);
+        let start = date("chargeStartDate", &self.charge_start_date)?;
+        let usage_date = date("usageDate", &self.usage_date)?;
+        row[col::charge_start_date] = start.or(usage_date);
         row[col::charge_end_date] = date("chargeEndDate", &self.charge_end_date)?;
         row[col::quantity] = self.consumed_quantity.0;
         row[col::billing_frequency] = text(&self.billing_cycle_type);
-        row[col::usage_date] = date("usageDate", &self.usage_date)?;
+        row[col::usage_date] = usage_date;
         Ok(row)
     }
 }
@@ -234,8 +235,9 @@ impl ToCharge for DailyRatedUsageLineItem<'_> {
         row[col::product_name] = text(&self.product_name);
         row[col::sku_name] = text(&self.sku_name);
         row[col::charge_type] = text(&self.charge_type);
-        row[col::charge_start_date] = date("usageDate", &self.usage_date)?
-            .or(date("chargeStartDate", &self.charge_start_date)?);
+        let usage_date = date("usageDate", &self.usage_date)?;
+        row[col::charge_start_date] =
+            usage_date.or(date("chargeStartDate", &self.charge_start_date)?);
         row[col::charge_end_date] = date("chargeEndDate", &self.charge_end_date)?;
         row[col::quantity] = self.quantity.0;
         row[col::unit_price] = self.unit_price.0;
@@ -245,7 +247,7 @@ impl ToCharge for DailyRatedUsageLineItem<'_> {
         row[col::pc_to_bc_exchange_rate] = self.pc_to_bc_exchange_rate.0;
         row[col::pricing_currency] = text(&self.pricing_currency);
         row[col::publisher_name] = text(&self.publisher_name);
-        row[col::usage_date] = date("usageDate", &self.usage_date)?;
+        row[col::usage_date] = usage_date;
         Ok(row)
     }
 }
