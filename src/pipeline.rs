@@ -214,7 +214,7 @@ fn reconcile(snap: &Snapshot, s: Streamed, timings: &mut Timings) -> Result<Reco
     let (in_scope, outside_period) =
         ledger::without_invoices(&s.ledger.accepted, &snap.outside_period)?;
     let t = Instant::now();
-    let outcome = s.sums.finish(&in_scope, &invoices)?;
+    let outcome = s.sums.finish(&in_scope, &invoices, None)?;
     record(timings, "reconcile", t.elapsed());
     Ok(Reconciled {
         outcome,
@@ -228,9 +228,10 @@ fn reconcile(snap: &Snapshot, s: Streamed, timings: &mut Timings) -> Result<Reco
 /// Writes the remaining report tables; they are independent, so in parallel.
 fn write_tables(dir: &Path, r: &Reconciled, formats: Formats) -> Result<()> {
     use rayon::prelude::*;
-    let jobs: [(&str, &DataFrame); 3] = [
+    let jobs: [(&str, &DataFrame); 4] = [
         ("reconciliation", &r.outcome.reconciliation),
         ("invoice_checks", &r.outcome.invoice_checks),
+        ("line_checks", &r.outcome.line_checks),
         ("rejected_ledger_rows", &r.ledger.rejected),
     ];
     jobs.par_iter()

@@ -133,7 +133,8 @@ pub(crate) struct FileStats {
 /// The loaded ledger.
 #[derive(Debug)]
 pub(crate) struct Ledger {
-    /// Accepted rows: the [`FieldKind::Key`] fields as text (trimmed), `posting_date`, `amount` (decimal).
+    /// Accepted rows: the [`FieldKind::Key`] fields as text (trimmed), `posting_date`, `amount`
+    /// and `quantity` (decimals).
     pub(crate) accepted: DataFrame,
     /// Rejected rows: `file, line, reason`, then every file's own columns (raw text).
     pub(crate) rejected: DataFrame,
@@ -255,6 +256,7 @@ struct Accepted {
     text: Vec<StringChunkedBuilder>,
     posting_date: Vec<i32>,
     amount: DecimalBuilder,
+    quantity: DecimalBuilder,
 }
 
 /// Loads every ledger file.
@@ -269,6 +271,7 @@ pub(crate) fn load(files: &[LedgerFile], config: &LedgerConfig) -> Result<Ledger
                 .collect(),
             posting_date: Vec::new(),
             amount: DecimalBuilder::new(money::MONEY_SCALE, 1024),
+            quantity: DecimalBuilder::new(money::RATE_SCALE, 1024),
         },
         rejected: Vec::new(),
         first_seen: PlHashMap::new(),
@@ -304,7 +307,8 @@ pub(crate) fn load(files: &[LedgerFile], config: &LedgerConfig) -> Result<Ledger
     })
 }
 
-/// The accepted frame: the kept text fields, `posting_date`, `amount`.
+/// The accepted frame: the kept text fields, `posting_date`, `amount`, `quantity` (null where
+/// the row has none).
 fn accepted_frame(acc: Accepted) -> PolarsResult<DataFrame> {
     let n = acc.posting_date.len();
     let scale = acc.amount.digits().max(2);
@@ -318,6 +322,8 @@ fn accepted_frame(acc: Accepted) -> PolarsResult<DataFrame> {
         acc.posting_date.into_iter().map(Some).collect(),
     )?);
     cols.push(acc.amount.into_column("amount", scale)?);
+    let scale = acc.quantity.digits();
+    cols.push(acc.quantity.into_column("quantity", scale)?);
     DataFrame::new(n, cols)
 }
 
@@ -479,6 +485,7 @@ impl Reader<'_> {
         }
         acc.posting_date.push(epoch_days(ok.posting_date));
         acc.amount.push(Some(ok.amount));
+        acc.quantity.push(ok.quantity);
         Ok(())
     }
 }
@@ -487,6 +494,7 @@ impl Reader<'_> {
 struct ValidRow {
     posting_date: NaiveDate,
     amount: money::Scaled,
+    quantity: Option<money::Scaled>,
 }
 
 /// One data row's cells, looked up by contract field.
@@ -554,17 +562,22 @@ fn check_row(row: &Row<'_, '_>, config: &LedgerConfig) -> Result<ValidRow, (&'st
     date(Field::ChargeStartDate, "invalid charge_start_date")?;
     date(Field::ChargeEndDate, "invalid charge_end_date")?;
     let q = row.at(Field::Quantity);
-    if !q.is_empty() {
-        money::parse_ledger_amount(q, separator, money::RATE_SCALE).map_err(|e| {
-            (
-                "invalid quantity",
-                amount_problem("quantity", q, separator, &e),
-            )
-        })?;
-    }
+    let quantity = if q.is_empty() {
+        None
+    } else {
+        Some(
+            money::parse_ledger_amount(q, separator, money::RATE_SCALE).map_err(|e| {
+                (
+                    "invalid quantity",
+                    amount_problem("quantity", q, separator, &e),
+                )
+            })?,
+        )
+    };
     Ok(ValidRow {
         posting_date,
         amount,
+        quantity,
     })
 }
 

@@ -5,6 +5,8 @@
 
 pub mod changes;
 pub mod config;
+pub(crate) mod explain;
+pub(crate) mod line_checks;
 
 use std::collections::BTreeMap;
 
@@ -13,6 +15,7 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::money::{self, Scaled, decimal_values, pow10};
+use explain::{Code, UnbilledSums};
 
 /// A grain key and how it is folded before comparing (after trimming).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,6 +173,10 @@ pub struct Outcome {
     /// Grain rows that fail the run: a failure status, except rows whose amounts are both
     /// within tolerance of zero (a 0.00 line nobody booked keeps its status but fails nothing).
     pub failing_rows: u64,
+    /// (currency, explanation) → (rows, Σ difference at `scale`).
+    pub(crate) explanations: BTreeMap<(String, Code), (u64, i128)>,
+    /// Lines whose subtotal breaks Microsoft's formula (the `line_checks` report).
+    pub(crate) line_checks: DataFrame,
 }
 
 impl Outcome {
@@ -311,23 +318,40 @@ struct Sides {
     pc_lines: u64,
     ledger: i128,
     ledger_rows: u64,
+    /// Σ charges `total` (after tax), for the `tax_included` explanation.
+    pc_total: i128,
+    /// Σ charges `quantity` and Σ ledger `quantity` (at [`money::MONEY_SCALE`]), and the ledger
+    /// rows that have one: the `quantity` and `unit_price` explanations.
+    pc_quantity: i128,
+    ledger_quantity: i128,
+    ledger_quantity_rows: u64,
+    /// A quantity had more fractional digits than the working scale: the sums are not exact,
+    /// so no explanation uses them.
+    quantity_inexact: bool,
 }
 
 impl Sides {
-    /// One row of either side.
-    fn row(amount: i128, pc_side: bool) -> Sides {
-        if pc_side {
-            Sides {
-                pc: amount,
-                pc_lines: 1,
-                ..Sides::default()
-            }
-        } else {
-            Sides {
-                ledger: amount,
-                ledger_rows: 1,
-                ..Sides::default()
-            }
+    /// One charges line.
+    fn line(subtotal: i128, total: i128, quantity: Quantity) -> Sides {
+        Sides {
+            pc: subtotal,
+            pc_lines: 1,
+            pc_total: total,
+            pc_quantity: quantity.value(),
+            quantity_inexact: quantity == Quantity::Inexact,
+            ..Sides::default()
+        }
+    }
+
+    /// One accepted ledger row.
+    fn entry(amount: i128, quantity: Quantity) -> Sides {
+        Sides {
+            ledger: amount,
+            ledger_rows: 1,
+            ledger_quantity: quantity.value(),
+            ledger_quantity_rows: u64::from(matches!(quantity, Quantity::Exact(_))),
+            quantity_inexact: quantity == Quantity::Inexact,
+            ..Sides::default()
         }
     }
 
@@ -337,8 +361,60 @@ impl Sides {
         self.pc_lines += other.pc_lines;
         self.ledger = checked(self.ledger, Some(other.ledger))?;
         self.ledger_rows += other.ledger_rows;
+        self.pc_total = checked(self.pc_total, Some(other.pc_total))?;
+        // quantities only explain: an overflow makes them unknown, not the run fail
+        match (
+            self.pc_quantity.checked_add(other.pc_quantity),
+            self.ledger_quantity.checked_add(other.ledger_quantity),
+        ) {
+            (Some(p), Some(l)) => (self.pc_quantity, self.ledger_quantity) = (p, l),
+            _ => self.quantity_inexact = true,
+        }
+        self.ledger_quantity_rows += other.ledger_quantity_rows;
+        self.quantity_inexact |= other.quantity_inexact;
         Ok(())
     }
+}
+
+/// A quantity cell at [`money::MONEY_SCALE`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Quantity {
+    /// Empty.
+    Missing,
+    /// The exact value.
+    Exact(i128),
+    /// More fractional digits than the working scale holds.
+    Inexact,
+}
+
+impl Quantity {
+    /// The value to add (0 unless exact).
+    fn value(self) -> i128 {
+        match self {
+            Quantity::Exact(v) => v,
+            _ => 0,
+        }
+    }
+}
+
+/// A decimal column of quantities at [`money::MONEY_SCALE`] (absent column: all missing).
+fn quantities(df: &DataFrame, name: &str) -> Result<Vec<Quantity>> {
+    let Ok(column) = df.column(name) else {
+        return Ok(vec![Quantity::Missing; df.height()]);
+    };
+    let (vals, s) = decimal_values(column).map_err(|e| Error::polars("reconcile", e))?;
+    let to = money::MONEY_SCALE;
+    Ok(vals
+        .into_iter()
+        .map(|v| match v {
+            None => Quantity::Missing,
+            Some(v) if s <= to => v
+                .checked_mul(pow10(to - s))
+                .map_or(Quantity::Inexact, Quantity::Exact),
+            Some(v) if v % pow10(s - to) == 0 => Quantity::Exact(v / pow10(s - to)),
+            Some(_) => Quantity::Inexact,
+        })
+        .collect())
 }
 
 /// Grain rows keyed by the ids of their folded key values.
@@ -354,8 +430,7 @@ impl Grain {
         &mut self,
         df: &DataFrame,
         columns: &[&str],
-        amounts: &[i128],
-        pc_side: bool,
+        rows: impl IntoIterator<Item = Sides>,
     ) -> Result<()> {
         let cols = text_columns(df, columns)?;
         // per-chunk iterators: the chunked iterator is boxed and several times slower
@@ -363,15 +438,12 @@ impl Grain {
             .iter()
             .map(|c| c.downcast_iter().flat_map(|a| a.iter()))
             .collect();
-        for &amount in amounts {
+        for sides in rows {
             let mut key = [0u32; MAX_KEYS];
             for (i, it) in iters.iter_mut().enumerate() {
                 key[i] = self.dicts[i].id(it.next().flatten());
             }
-            self.map
-                .entry(key)
-                .or_default()
-                .add(Sides::row(amount, pc_side))?;
+            self.map.entry(key).or_default().add(sides)?;
         }
         Ok(())
     }
@@ -425,7 +497,7 @@ pub fn reconcile(
 ) -> Result<Outcome> {
     let mut sums = ChargeSums::new(rules);
     sums.add(charges)?;
-    sums.finish(ledger, invoices)
+    sums.finish(ledger, invoices, None)
 }
 
 /// The Partner Center side of a reconciliation, summed batch by batch as the charges stream
@@ -438,6 +510,8 @@ pub(crate) struct ChargeSums {
     invoice_lines: PlHashMap<InvoiceKey, (i128, u64)>,
     /// Folded currency → (Σ subtotal, lines), summed apart from the grain rows.
     by_currency: BTreeMap<String, (i128, u64)>,
+    /// Lines that break Microsoft's subtotal formula.
+    line_checks: Vec<line_checks::LineCheck>,
 }
 
 impl ChargeSums {
@@ -451,6 +525,7 @@ impl ChargeSums {
             },
             invoice_lines: PlHashMap::new(),
             by_currency: BTreeMap::new(),
+            line_checks: Vec::new(),
         }
     }
 
@@ -458,14 +533,16 @@ impl ChargeSums {
     pub(crate) fn add(&mut self, charges: &DataFrame) -> Result<()> {
         let keys: Vec<&str> = self.rules.grain.iter().map(|k| k.name).collect();
         let subtotals = amounts(charges, "subtotal")?;
-        self.grain.add(charges, &keys, &subtotals, true)?;
+        let totals = amounts(charges, "total")?;
+        let lines = subtotals
+            .iter()
+            .zip(&totals)
+            .zip(quantities(charges, "quantity")?)
+            .map(|((&s, &t), q)| Sides::line(s, t, q));
+        self.grain.add(charges, &keys, lines)?;
         let lines = text_columns(charges, &["invoice_id", "currency"])?;
         let mut last: Option<(RawInvoiceKey, InvoiceKey)> = None;
-        for ((id, cur), total) in lines[0]
-            .iter()
-            .zip(lines[1].iter())
-            .zip(amounts(charges, "total")?)
-        {
+        for ((id, cur), total) in lines[0].iter().zip(lines[1].iter()).zip(totals) {
             // lines come grouped by invoice: fold the key once while it repeats
             if last.as_ref().is_none_or(|(raw, _)| *raw != (id, cur)) {
                 last = Some(((id, cur), invoice_key(id, cur)));
@@ -478,6 +555,7 @@ impl ChargeSums {
             e.0 = checked(e.0, Some(total))?;
             e.1 += 1;
         }
+        self.line_checks.extend(line_checks::check(charges)?);
         for (c, (sum, n)) in sums_by_currency(charges, "currency", &subtotals)? {
             let e = self.by_currency.entry(c).or_default();
             e.0 = checked(e.0, Some(sum))?;
@@ -486,9 +564,15 @@ impl ChargeSums {
         Ok(())
     }
 
-    /// Adds the `ledger` side, gives every grain row its status, ties `invoices` to their lines
-    /// and checks that money was conserved.
-    pub(crate) fn finish(mut self, ledger: &DataFrame, invoices: &DataFrame) -> Result<Outcome> {
+    /// Adds the `ledger` side, gives every grain row its status and explanation (`unbilled`:
+    /// the snapshot's unbilled export, when it has one), ties `invoices` to their lines and
+    /// checks that money was conserved.
+    pub(crate) fn finish(
+        mut self,
+        ledger: &DataFrame,
+        invoices: &DataFrame,
+        unbilled: Option<&UnbilledSums>,
+    ) -> Result<Outcome> {
         let rules = &self.rules;
         let keys: Vec<&str> = rules.grain.iter().map(|k| k.name).collect();
         let ledger_keys: Vec<&str> = rules.grain.iter().map(|k| k.ledger).collect();
@@ -503,7 +587,11 @@ impl ChargeSums {
 
         let t0 = std::time::Instant::now();
         let booked = amounts(ledger, "amount")?;
-        self.grain.add(ledger, &ledger_keys, &booked, false)?;
+        let entries = booked
+            .iter()
+            .zip(quantities(ledger, "quantity")?)
+            .map(|(&a, q)| Sides::entry(a, q));
+        self.grain.add(ledger, &ledger_keys, entries)?;
         let grain = &self.grain;
         let mut rows: Vec<([u32; MAX_KEYS], Sides)> =
             grain.map.iter().map(|(k, v)| (*k, *v)).collect();
@@ -534,7 +622,9 @@ impl ChargeSums {
         let mut totals: BTreeMap<(String, Status), Total> = BTreeMap::new();
         let (mut pc, mut lg) = (Vec::with_capacity(n), Vec::with_capacity(n));
         let mut failing_rows = 0;
-        for (key, s) in &rows {
+        // the rows the explanations look at: every non-matched one
+        let mut unmatched: Vec<(usize, Status)> = Vec::new();
+        for (row, (key, s)) in rows.iter().enumerate() {
             for (i, part) in parts.iter_mut().enumerate() {
                 part.append_value(grain.shown(key, i));
             }
@@ -544,6 +634,9 @@ impl ChargeSums {
             let (p, l) = (s.pc / div, s.ledger / div);
             let st = status_of(s.pc_lines, s.ledger_rows, invoice_empty, p - l, tol);
             statuses.append_value(st.as_str());
+            if st != Status::Matched {
+                unmatched.push((row, st));
+            }
             if st.is_failure() && (p.abs() > tol || l.abs() > tol) {
                 failing_rows += 1;
             }
@@ -562,6 +655,39 @@ impl ChargeSums {
             .map(|b| b.finish().into_column())
             .collect();
         let diffs: Vec<i128> = pc.iter().zip(&lg).map(|(p, l)| p - l).collect();
+        let amends = amended_invoices(invoices)?;
+        let context = explain::Context {
+            key_names: keys.clone(),
+            invoice: invoice_pos,
+            currency: currency_pos,
+            tolerance: explain::decimal(rules.tolerance.value, money::MONEY_SCALE)
+                .ok_or_else(|| Error::Internal("the tolerance is too large".into()))?,
+            amends: &amends,
+            unbilled,
+        };
+        let explained = explain_rows(grain, &rows, &unmatched, scale, &context)?;
+        let (mut codes, mut details) = (
+            StringChunkedBuilder::new("explanation".into(), n),
+            StringChunkedBuilder::new("explanation_detail".into(), n),
+        );
+        let mut explanations: BTreeMap<(String, Code), (u64, i128)> = BTreeMap::new();
+        let mut next = unmatched.iter().zip(&explained).peekable();
+        for (row, (key, _)) in rows.iter().enumerate() {
+            match next.next_if(|((r, _), _)| *r == row) {
+                Some((_, e)) => {
+                    codes.append_value(e.code.as_str());
+                    details.append_value(&e.detail);
+                    let currency = grain.folded(key, currency_pos).to_owned();
+                    let t = explanations.entry((currency, e.code)).or_default();
+                    t.0 += 1;
+                    t.1 = checked(t.1, Some(diffs[row]))?;
+                }
+                None => {
+                    codes.append_value("");
+                    details.append_value("");
+                }
+            }
+        }
         cols.push(decimal_column("pc_amount", pc.into_iter(), scale)?);
         cols.push(decimal_column("ledger_amount", lg.into_iter(), scale)?);
         cols.push(decimal_column("difference", diffs.into_iter(), scale)?);
@@ -574,6 +700,8 @@ impl ChargeSums {
             "ledger_rows".into(),
             rows.iter().map(|r| r.1.ledger_rows).collect::<Vec<u64>>(),
         ));
+        cols.push(codes.finish().into_column());
+        cols.push(details.finish().into_column());
         let reconciliation = DataFrame::new(n, cols).map_err(|e| Error::polars("reconcile", e))?;
 
         let (checks, invoice_check_counts) = invoice_checks(&self.invoice_lines, invoices, rules)?;
@@ -584,11 +712,70 @@ impl ChargeSums {
             totals,
             invoice_check_counts,
             failing_rows,
+            explanations,
+            line_checks: line_checks::frame(std::mem::take(&mut self.line_checks))?,
         };
         let ledger_sums = sums_by_currency(ledger, "currency", &booked)?;
         check_conservation(&outcome, &self.by_currency, &ledger_sums)?;
         Ok(outcome)
     }
+}
+
+/// The non-matched grain rows `unmatched` (indices into `rows`, in report order) explained.
+fn explain_rows(
+    grain: &Grain,
+    rows: &[([u32; MAX_KEYS], Sides)],
+    unmatched: &[(usize, Status)],
+    scale: u32,
+    context: &explain::Context<'_>,
+) -> Result<Vec<explain::Explanation>> {
+    let k = context.key_names.len();
+    let at_scale = |v: i128| {
+        explain::decimal(v, scale)
+            .ok_or_else(|| Error::Internal("a grain sum is too large to explain".into()))
+    };
+    let work = |v: i128| explain::decimal(v, money::MONEY_SCALE);
+    let grain_rows = unmatched
+        .iter()
+        .map(|&(row, status)| {
+            let (key, s) = &rows[row];
+            let div = pow10(money::MONEY_SCALE - scale);
+            let exact = !s.quantity_inexact;
+            Ok(explain::GrainRow {
+                keys: (0..k).map(|i| grain.folded(key, i)).collect(),
+                shown: (0..k).map(|i| grain.shown(key, i)).collect(),
+                status,
+                pc: at_scale(s.pc / div)?,
+                ledger: at_scale(s.ledger / div)?,
+                pc_total: work(s.pc_total),
+                pc_quantity: exact.then(|| work(s.pc_quantity)).flatten(),
+                ledger_quantity: (exact && s.ledger_quantity_rows == s.ledger_rows)
+                    .then(|| work(s.ledger_quantity))
+                    .flatten(),
+                pc_lines: s.pc_lines,
+                ledger_rows: s.ledger_rows,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(explain::explain(&grain_rows, context))
+}
+
+/// Credit notes among `invoices`: folded credit-note id → folded id of the invoice it amends.
+fn amended_invoices(invoices: &DataFrame) -> Result<std::collections::HashMap<String, String>> {
+    let cols = text_columns(
+        invoices,
+        &["invoice_id", "document_type", "amends_invoice_id"],
+    )?;
+    let mut out = std::collections::HashMap::new();
+    for ((id, doc), amends) in cols[0].iter().zip(cols[1].iter()).zip(cols[2].iter()) {
+        if let (Some("credit_note"), Some(a)) = (doc, amends.filter(|a| !a.trim().is_empty())) {
+            let (mut i, mut o) = (String::new(), String::new());
+            fold_key_into(id, true, &mut i);
+            fold_key_into(Some(a), true, &mut o);
+            out.insert(i, o);
+        }
+    }
+    Ok(out)
 }
 
 /// An invoice check's key: the invoice id as given and the folded currency.

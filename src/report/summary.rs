@@ -106,6 +106,13 @@ impl RunSummary<'_> {
                 })
             })
             .collect();
+        let explanations: Vec<Value> = o
+            .explanations
+            .iter()
+            .map(|((cur, code), (rows, difference))| {
+                json!({"currency": cur, "code": code.as_str(), "rows": rows, "difference": f(*difference)})
+            })
+            .collect();
         let checks: BTreeMap<&str, u64> = o
             .invoice_check_counts
             .iter()
@@ -133,7 +140,9 @@ impl RunSummary<'_> {
             "inputs": self.inputs.iter().map(|i| json!({"path": i.path, "kind": i.kind, "sha256": i.sha256})).collect::<Vec<_>>(),
             "counts": self.counts.iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
             "totals": totals,
+            "explanations": explanations,
             "invoice_checks": checks,
+            "line_checks": o.line_checks.height(),
             "rejected_ledger_rows": self.rejected_by_reason,
             "invoice_summaries": self.invoice_summaries.iter().map(summary_json).collect::<Vec<_>>(),
             "previous_run_id": self.previous_run_id,
@@ -205,10 +214,32 @@ impl RunSummary<'_> {
                 f(pc - lg)
             );
         }
+        let _ = writeln!(md, "\n## Explanations\n");
+        if o.explanations.is_empty() {
+            let _ = writeln!(md, "none: every grain row matched");
+        } else {
+            let _ = writeln!(
+                md,
+                "| currency | explanation | rows | difference |\n|---|---|---:|---:|"
+            );
+        }
+        for ((cur, code), (rows, difference)) in &o.explanations {
+            let _ = writeln!(
+                md,
+                "| {cur} | {} | {rows} | {} |",
+                code.as_str(),
+                f(*difference)
+            );
+        }
         let _ = writeln!(md, "\n## Invoice checks\n");
         for (s, n) in &o.invoice_check_counts {
             let _ = writeln!(md, "- {}: {n}", s.as_str());
         }
+        let _ = writeln!(
+            md,
+            "\n## Line checks\n\n- lines whose subtotal breaks Microsoft's formula by more than 0.01: {}",
+            o.line_checks.height()
+        );
         let _ = writeln!(md, "\n## Rejected ledger rows\n");
         if self.rejected_by_reason.is_empty() {
             let _ = writeln!(md, "none");
@@ -274,7 +305,13 @@ fn top_differences(o: &Outcome, n: usize) -> Result<String> {
     let header: Vec<&str> = keys
         .iter()
         .map(|k| k.as_str())
-        .chain(["status", "pc_amount", "ledger_amount", "difference"])
+        .chain([
+            "status",
+            "pc_amount",
+            "ledger_amount",
+            "difference",
+            "explanation",
+        ])
         .collect();
     let _ = writeln!(
         md,
