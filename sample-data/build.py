@@ -5,7 +5,7 @@
     python3 sample-data/build.py --check    # write nothing; rebuild in memory and compare with what is on disk
 
 Writes (and owns) these paths, relative to the project root:
-    sample-data/partner-center/**         a Partner Center snapshot in the contract layout (4 invoices)
+    sample-data/partner-center/**         a Partner Center snapshot in the contract layout (4 invoices, 1 credit note)
     sample-data/ledger/ledger-2024.csv    the partner's ledger, default schema
     sample-data/ledger/ledger-2025.csv    (UTF-8 BOM, CRLF line ends)
     sample-data/ledger-sv/bokforing.csv   the same ledger in a Swedish-locale layout
@@ -17,7 +17,9 @@ ledger entries). The expected reconciliation (EXPECTED) is typed in by hand from
 writing the files, this script reads the files back (JSON pages, gzip JSON-lines blobs, both ledgers,
 with its own minimal implementation of the contract's rules) and asserts that what the files add up to
 is exactly the hand-typed EXPECTED table, the hand-typed per-currency sums, the invoice checks and the
-rejected rows. Any edit that breaks the story fails loudly.
+rejected rows; and, with its own implementation of the contract's "Explanations" and "Line arithmetic
+checks", each row's hand-typed explanation code, the sums per code and the line_checks list. Any edit that
+breaks the story fails loudly.
 """
 from __future__ import annotations
 
