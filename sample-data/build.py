@@ -5,7 +5,7 @@
     python3 sample-data/build.py --check    # write nothing; rebuild in memory and compare with what is on disk
 
 Writes (and owns) these paths, relative to the project root:
-    sample-data/partner-center/**         a Partner Center snapshot in the contract layout (4 invoices)
+    sample-data/partner-center/**         a Partner Center snapshot in the contract layout (4 invoices, 1 credit note)
     sample-data/ledger/ledger-2024.csv    the partner's ledger, default schema
     sample-data/ledger/ledger-2025.csv    (UTF-8 BOM, CRLF line ends)
     sample-data/ledger-sv/bokforing.csv   the same ledger in a Swedish-locale layout
@@ -17,7 +17,9 @@ ledger entries). The expected reconciliation (EXPECTED) is typed in by hand from
 writing the files, this script reads the files back (JSON pages, gzip JSON-lines blobs, both ledgers,
 with its own minimal implementation of the contract's rules) and asserts that what the files add up to
 is exactly the hand-typed EXPECTED table, the hand-typed per-currency sums, the invoice checks and the
-rejected rows. Any edit that breaks the story fails loudly.
+rejected rows; and, with its own implementation of the contract's "Explanations" and "Line arithmetic
+checks", each row's hand-typed explanation code, the sums per code and the line_checks list. Any edit that
+breaks the story fails loudly.
 """
 from __future__ import annotations
 
@@ -146,8 +148,13 @@ SUB = {
 }
 for _k in ("wg_azure", "fb_m365bs", "fb_bc", "fb_copilot", "ct_ri", "ct_e3", "ct_pbi", "ct_bp", "ct_visio",
            "al_azplan", "al_ri", "tr_exo", "tr_teams", "ts_bb", "ts_copilot", "ts_defender", "lw_e3",
-           "wg_azplan"):
+           "wg_azplan",
+           # added for the explanation codes (issue 10)
+           "ct_trial", "al_m365bp", "fb_pbi", "tr_m365bb", "ct_ri2", "tr_ri", "lw_bp", "lw_bp2", "wg_m365bs",
+           "ts_e3", "wg_teams"):
     SUB[_k] = guid("subscription:" + _k)
+# the ledger's typo of Trey's Business Basic subscription: one hex digit wrong (key_mismatch, C12/C13)
+TYPO_SUB = SUB["tr_m365bb"][:-1] + ("0" if SUB["tr_m365bb"][-1] != "0" else "1")
 
 ORDER = {
     "nw_e3": "566890123456789012", "nw_bp": "566890123456789345", "nw_visio": "566890123456789678",
@@ -158,6 +165,9 @@ ORDER = {
     "ts_bb": "2e9c4b7a1f06", "ts_copilot": "b6e1d3f5a820", "ts_defender": "8b1d5f3a7c92", "lw_e3": "3a5c7e9b1d24",
     # Azure plan orders are older "modern" purchases: long 33-character ids (mixed case)
     "al_azplan": "bb7Jfq1gHk3tQ9mZ0pL2xW8vN5cR4sD1e", "wg_azplan": "Qx4nT8kW2mR6pZ0vB3jH7cL1fY5dG9sAu",
+    "ct_trial": "e5a1c7f3b902", "al_m365bp": "2b8f4d6a0c13", "fb_pbi": "9c3e5a7b1d40", "tr_m365bb": "4f6a8c0e2b75",
+    "ct_ri2": "7a9c1e3f5b26", "tr_ri": "0d2f4b6a8c91", "lw_bp": "6e8a0c2f4d53", "lw_bp2": "3c5e7a9b1f84",
+    "wg_m365bs": "8b0d2f4a6c17", "ts_e3": "5d7f9b1c3e68", "wg_teams": "1a3c5e7f9b42",
 }
 
 INVOICES = OrderedDict([
@@ -173,6 +183,10 @@ INVOICES = OrderedDict([
     ("D", dict(id="G099887766", currency="USD", symbol="$", invoiceType="OneTime",
                invoiceDate="2025-03-06T04:12:57.0093311Z", start="2025-02-01T00:00:00Z", end="2025-02-28T00:00:00Z",
                paid=False, header_error=D("12.34"))),
+    # a credit note (documentType adjustment_note, the API's wire value) amending C: one Copilot seat returned
+    ("E", dict(id="G100234567", currency="EUR", symbol="€", invoiceType="OneTime",
+               invoiceDate="2025-03-18T09:30:12.2040000Z", start="2025-02-01T00:00:00Z", end="2025-02-28T00:00:00Z",
+               paid=False, document_type="adjustment_note", amends="C")),
 ])
 INV_ID = {k: v["id"] for k, v in INVOICES.items()}
 
@@ -252,6 +266,10 @@ def nce(ref, inv, cust, sub, product, charge_type, unit_price, eff_price, qty, b
         assert rounddown(line["eff_price"] * rate) * line["billable"] == line["subtotal"], ref
     elif line["formula"] == "usage":
         assert rounddown(rounddown(line["eff_price"] * line["billable"]) * rate) == line["subtotal"], ref
+    elif line["formula"] == "half_up":  # planted: the converted price rounded half-up, not ROUNDDOWN
+        assert (line["eff_price"] * rate).quantize(D("0.01"), rounding=ROUND_HALF_UP) * line["billable"] \
+            == line["subtotal"], ref
+        assert rounddown(line["eff_price"] * rate) * line["billable"] != line["subtotal"], ref
     return line
 
 
@@ -334,10 +352,48 @@ NCE_LINES = [
     nce("D-05", "D", "woodgrove", "wg_azplan", "azplan", "customerCredit", "-25.00", "-25.00", 1, 1, "-25.00",
         "2025-02-01", "2025-02-28", credit_reason="Azure Credit Offer", billing_frequency="", term="",
         rate_date="0001-01-01T00:00:00", order_date="2025-02-28T23:59:59Z", as_str=("subtotal", "totalForCustomer")),
+    # ---------------- added for the explanation codes (issue 10) --------------------------------------------
+    # C, blob 1 after the blank line (after C-08)
+    nce("C-09", "C", "contoso", "ct_trial", "teams", "new", "0.00", "0.00", 25, 25, "0.00",
+        "2025-02-03", "2025-03-02", term=MONTHLY_1M, order_date="2025-02-03T09:12:40.0000000Z",
+        promotion="TRIAL-TEAMS-1M"),
+    nce("C-10", "C", "alpine", "al_m365bp", "m365bp", "cycleCharge", "20.60", "20.60", 5, 5, "103.00",
+        "2025-02-01", "2025-02-28", order_date="2024-09-01T08:00:00.0000000Z"),
+    # billed twice: two identical lines (same content, so line_ref gets its -2 occurrence suffix)
+    nce("C-11", "C", "fabrikam", "fb_pbi", "pbi", "cycleCharge", "9.40", "9.40", 4, 4, "37.60",
+        "2025-02-01", "2025-02-28", order_date="2024-10-01T07:45:00.0000000Z"),
+    nce("C-12", "C", "fabrikam", "fb_pbi", "pbi", "cycleCharge", "9.40", "9.40", 4, 4, "37.60",
+        "2025-02-01", "2025-02-28", order_date="2024-10-01T07:45:00.0000000Z"),
+    nce("C-13", "C", "trey", "tr_m365bb", "m365bb", "cycleCharge", "6.00", "6.00", 12, 12, "72.00",
+        "2025-02-01", "2025-02-28", order_date="2024-08-12T10:20:00.0000000Z"),
+    # USD-priced Reserved Instances whose converted price was rounded half-up (the line checks):
+    # 71.37 x 0.9530 = 68.015611 -> 68.02 x 3 = 204.06, ROUNDDOWN gives 204.03 (0.03 off: listed)
+    nce("C-14", "C", "contoso", "ct_ri2", "ri_d2", "cycleCharge", "71.37", "71.37", 3, 3, "204.06",
+        "2025-02-01", "2025-02-28", pricing_currency="USD", rate=D("0.9530"), rate_date="2025-01-31T00:00:00Z",
+        term="1 Year Reservation, monthly", reservation="RIOrderId-" + guid("ri:contoso-2"), formula="half_up",
+        order_date="2024-06-20T12:00:00.0000000Z"),
+    # 98.55 x 0.9530 = 93.918150 -> 93.92 x 1, ROUNDDOWN gives 93.91 (exactly 0.01 off: not listed)
+    nce("C-15", "C", "trey", "tr_ri", "ri_d4", "cycleCharge", "98.55", "98.55", 1, 1, "93.92",
+        "2025-02-01", "2025-02-28", pricing_currency="USD", rate=D("0.9530"), rate_date="2025-01-31T00:00:00Z",
+        term="1 Year Reservation, monthly", reservation="RIOrderId-" + guid("ri:trey"), formula="half_up",
+        order_date="2024-12-02T15:30:00.0000000Z"),
+    # D, after D-05
+    nce("D-06", "D", "litware", "lw_bp", "m365bp", "new", "22.00", "22.00", 3, 3, "66.00",
+        "2025-02-17", "2025-03-16", order_date="2025-02-17T14:02:00.0000000Z"),
+    nce("D-07", "D", "woodgrove", "wg_m365bs", "m365bs", "cycleCharge", "12.50", "12.50", 8, 8, "100.00",
+        "2025-02-01", "2025-02-28", order_date="2024-04-01T09:00:00.0000000Z"),
+    nce("D-08", "D", "tailspin", "ts_e3", "m365e3", "cancelImmediate", "36.00", "-36.00", 2, 2, "-72.00",
+        "2025-02-01", "2025-02-28", order_date="2025-02-03T11:11:11.0000000Z"),
+    nce("D-09", "D", "woodgrove", "wg_teams", "teams", "cycleCharge", "4.00", "4.00", 10, 10, "40.00",
+        "2025-02-01", "2025-02-28", term=MONTHLY_1M, order_date="2025-01-01T00:00:00.0000000Z"),
+    # E, the credit note G100234567 amending C: one of C-07's five Copilot seats returned
+    nce("E-01", "E", "fabrikam", "fb_copilot", "copilot", "new", "337.44", "-337.44", 1, 1, "-337.44",
+        "2025-02-20", "2026-02-19", term=ANNUAL_1Y, billing_frequency="Annual",
+        order_date="2025-02-20T13:44:09.6200000Z"),
 ]
 B_PAGE1 = 6  # B-01..B-06 on page 1, B-07..B-10 on page 2
 C_BLOB0_MEMBERS = (("C-01", "C-02"), ("C-03", "C-04"))
-C_BLOB1 = (("C-05", "C-06"), ("C-07", "C-08"))  # a blank line between the two groups
+C_BLOB1 = (("C-05", "C-06"), ("C-07", "C-08", "C-09", "C-10", "C-11", "C-12", "C-13", "C-14", "C-15"))  # blank line between
 
 # Daily-rated usage for invoice B (onetime-usagelineitems, billingProvider "marketplace") -- NOT charges:
 # four days of the VM meter plus one day of the disks; detail only.
@@ -447,82 +503,160 @@ LEDGER = [
       reject="missing customer_id"),
     L("2025", "GL-2025-0318", "2025-03-07", "G099887767", "tailspin", "ts_defender", "defender", "new",
       "2025-02-12", "2025-03-11", "10", "30.00", "USD", "Defender for Business, 10 seats"),
+    # added for the explanation codes (issue 10); appended, so the rejected rows keep their lines
+    L("2025", "GL-2025-0319", "2025-03-19", "C", "fabrikam", "fb_copilot", "copilot", "new",
+      "2025-02-20", "2026-02-19", "-1", "-337.44", "EUR", "Credit note G100234567: 1 Copilot seat returned"),
+    L("2025", "GL-2025-0320", "2025-03-07", "C", "alpine", "al_m365bp", "m365bp", "cycleCharge",
+      "2025-02-01", "2025-02-28", "5", "122.57", "EUR", "Microsoft 365 Business Premium, February (incl. VAT)"),
+    L("2025", "GL-2025-0321", "2025-03-07", "C", "fabrikam", "fb_pbi", "pbi", "cycleCharge",
+      "2025-02-01", "2025-02-28", "4", "37.60", "EUR", "Power BI Pro, 4 seats, February"),
+    L("2025", "GL-2025-0322", "2025-03-07", "C", "trey", None, "m365bb", "cycleCharge",
+      "2025-02-01", "2025-02-28", "12", "72.00", "EUR", "Microsoft 365 Business Basic, 12 seats",
+      sub_raw=TYPO_SUB, order=ORDER["tr_m365bb"]),
+    L("2025", "GL-2025-0323", "2025-03-07", "C", "contoso", "ct_ri2", "ri_d2", "cycleCharge",
+      "2025-02-01", "2025-02-28", "3", "204.06", "EUR", "Reserved VM Instance, Standard_D2s_v5, 3 x monthly"),
+    L("2025", "GL-2025-0324", "2025-03-07", "C", "trey", "tr_ri", "ri_d4", "cycleCharge",
+      "2025-02-01", "2025-02-28", "1", "93.92", "EUR", "Reserved VM Instance, Standard_D4s_v5, monthly"),
+    L("2025", "GL-2025-0325", "2025-03-07", "D", "litware", "lw_bp2", "m365bp", "new",
+      "2025-02-17", "2025-03-16", "3", "66.00", "USD", "Microsoft 365 Business Premium, 3 new seats"),
+    L("2025", "GL-2025-0326", "2025-03-07", "D", "woodgrove", "wg_m365bs", "m365bs", "cycleCharge",
+      "2025-02-01", "2025-02-28", "8", "100.00", "USD", "Microsoft 365 Business Standard, February"),
+    L("2025", "GL-2025-0327", "2025-03-08", "D", "woodgrove", "wg_m365bs", "m365bs", "cycleCharge",
+      "2025-02-01", "2025-02-28", "8", "100.00", "USD", "Microsoft 365 Business Standard, February"),
+    L("2025", "GL-2025-0328", "2025-03-07", "D", "tailspin", "ts_e3", "m365e3", "cancelImmediate",
+      "2025-02-01", "2025-02-28", "2", "72.00", "USD", "Microsoft 365 E3, 2 seats cancelled"),
+    L("2025", "GL-2025-0329", "2025-02-28", "", "woodgrove", "wg_teams", "teams", "cycleCharge",
+      "2025-02-01", "2025-02-28", "10", "40.00", "USD", "Accrual February 2025, Teams Essentials"),
 ]
 # the exact copy of an accepted 2024 row, placed in the later file (after GL-2025-0311)
 _dup = dict(next(e for e in LEDGER if e["entry_id"] == "GL-2024-0103"), file="2025", reject="duplicate entry_id")
 LEDGER.insert(next(i for i, e in enumerate(LEDGER) if e["entry_id"] == "GL-2025-0311") + 1, _dup)
 
 # ------------------------------------------------------------------ the expected outcome, typed in by hand
-# (group name, Partner Center line refs, ledger entry ids, pc_amount, ledger_amount, status, why)
+# (group name, Partner Center line refs, ledger entry ids, pc_amount, ledger_amount, status, explanation, why)
+# explanation: the code of the contract's "Explanations" ("" for matched rows), worked out by hand.
 # The folded keys come from the lines/entries named; the amounts are typed from the design above.
 EXPECTED = [
-    ("A1", ["A-O1"], ["GL-2024-1101"], "2000.00", "2000.00", "matched",
+    ("A1", ["A-O1"], ["GL-2024-1101"], "2000.00", "2000.00", "matched", "",
      "PC customer GUID is UPPER-case (legacy Office), ledger lower-case"),
-    ("A2", ["A-O2"], [], "96.77", "0", "missing_in_ledger",
+    ("A2", ["A-O2"], [], "96.77", "0", "missing_in_ledger", "unexplained",
      "prorated purchase of 10 extra E3 seats never booked"),
-    ("A3", ["A-O3"], ["GL-2024-1102"], "550.00", "550.00", "matched",
+    ("A3", ["A-O3"], ["GL-2024-1102"], "550.00", "550.00", "matched", "",
      "charge type `Cycle fee` booked as `cycle fee`"),
-    ("A4", ["A-O4"], ["GL-2024-1103"], "160.00", "160.00", "matched", "plain match"),
-    ("A5", ["A-O5"], ["GL-2024-1104"], "-9.68", "-9.68", "matched", "credit (Cancel instance prorate) booked correctly"),
-    ("A6", ["A-O6"], ["GL-2024-1105"], "54.00", "60.00", "amount_mismatch",
+    ("A4", ["A-O4"], ["GL-2024-1103"], "160.00", "160.00", "matched", "", "plain match"),
+    ("A5", ["A-O5"], ["GL-2024-1104"], "-9.68", "-9.68", "matched", "", "credit (Cancel instance prorate) booked correctly"),
+    ("A6", ["A-O6"], ["GL-2024-1105"], "54.00", "60.00", "amount_mismatch", "unit_price",
      "ledger booked the list amount 60.00, PC subtotal is after the 6.00 discount (USD mismatch)"),
-    ("A7", ["A-U1", "A-U2", "A-U3"], ["GL-2024-1106"], "74.96", "74.95", "matched",
+    ("A7", ["A-U1", "A-U2", "A-U3"], ["GL-2024-1106"], "74.96", "74.95", "matched", "",
      "3 Azure meters vs one booking; difference exactly 0.01 = tolerance, still matched"),
-    ("B1", ["B-01", "B-02"], ["GL-2024-0101"], "28.30", "28.30", "matched",
+    ("B1", ["B-01", "B-02"], ["GL-2024-0101"], "28.30", "28.30", "matched", "",
      "seat-change pair (wipe -56.60 + recharge 84.90, same referenceId) booked as ONE net row"),
-    ("B2", ["B-03"], ["GL-2024-0102"], "1314.28", "1314.28", "matched",
+    ("B2", ["B-03"], ["GL-2024-0102"], "1314.28", "1314.28", "matched", "",
      "key noise: GUIDs UPPER + padded, `NEW`, invoice `g011223344`, currency `eur`; PC numbers are JSON strings"),
-    ("B3", ["B-04"], ["GL-2024-0103"], "-168.50", "-168.50", "matched",
+    ("B3", ["B-04"], ["GL-2024-0103"], "-168.50", "-168.50", "matched", "",
      "cancelImmediate credit booked correctly (its exact copy in ledger-2025.csv is rejected)"),
-    ("B4", ["B-05"], [], "-50.00", "0", "missing_in_ledger", "Azure customerCredit (creditReasonCode) never booked"),
-    ("B5", ["B-06", "B-07"], ["GL-2024-0104"], "81.610001", "81.60", "amount_mismatch",
+    ("B4", ["B-05"], [], "-50.00", "0", "missing_in_ledger", "unexplained", "Azure customerCredit (creditReasonCode) never booked"),
+    ("B5", ["B-06", "B-07"], ["GL-2024-0104"], "81.610001", "81.60", "amount_mismatch", "rounding",
      "usage subtotal 70.220001 (6 decimals) + 11.39; difference exactly 0.010001 > tolerance"),
-    ("B6", ["B-08"], ["GL-2024-0105", "GL-2024-0106"], "197.10", "197.10", "matched",
+    ("B6", ["B-08"], ["GL-2024-0105", "GL-2024-0106"], "197.10", "197.10", "matched", "",
      "booked as TWO rows (131.40 + 65.70, two cost centres)"),
-    ("B7", ["B-09"], ["GL-2024-0107"], "74.00", "74.00", "matched",
+    ("B7", ["B-09"], ["GL-2024-0107"], "74.00", "74.00", "matched", "",
      "PC customerId/subscriptionId UPPER-case; ledger description has a line break"),
-    ("B8", ["B-10"], ["GL-2024-0108"], "112.80", "94.00", "amount_mismatch",
+    ("B8", ["B-10"], ["GL-2024-0108"], "112.80", "94.00", "amount_mismatch", "quantity",
      "billed 12 Power BI seats, booked 10 (EUR mismatch)"),
-    ("C1", ["C-01"], ["GL-2025-0303"], "175.50", "175.50", "matched", "plain match (v2 export, PascalCase)"),
-    ("C2", ["C-02"], ["GL-2025-0304"], "164.80", "164.80", "matched",
+    ("C1", ["C-01"], ["GL-2025-0303"], "175.50", "175.50", "matched", "", "plain match (v2 export, PascalCase)"),
+    ("C2", ["C-02"], ["GL-2025-0304"], "164.80", "164.80", "matched", "",
      "PC ChargeType `New` (legacy casing), ledger `new`; PC Subtotal is a JSON string"),
-    ("C3", ["C-03", "C-04"], ["GL-2025-0306"], "75.90", "75.90", "matched", "two Azure plan meters, one booking"),
-    ("C4", ["C-05"], [], "36.00", "0", "missing_in_ledger",
+    ("C3", ["C-03", "C-04"], ["GL-2025-0306"], "75.90", "75.90", "matched", "", "two Azure plan meters, one booking"),
+    ("C4", ["C-05"], [], "36.00", "0", "missing_in_ledger", "unexplained",
      "its only booking (GL-2025-0305) is rejected: posting_date 2025-13-45"),
-    ("C5", ["C-06"], ["GL-2025-0307"], "187.82", "187.82", "matched",
+    ("C5", ["C-06"], ["GL-2025-0307"], "187.82", "187.82", "matched", "",
      "USD-priced RI converted with PCToBCExchangeRate 0.9530"),
-    ("C6", ["C-07"], ["GL-2025-0308"], "1687.20", "1687.20", "matched", "annual Copilot purchase"),
-    ("C7", ["C-08"], ["GL-2025-0309"], "74.00", "74.00", "matched", "plain match (row after the blank line in blob 1)"),
-    ("C8", [], ["GL-2025-0310"], "0", "43.20", "missing_in_invoice",
+    ("C6", ["C-07"], ["GL-2025-0308", "GL-2025-0319"], "1687.20", "1349.76", "amount_mismatch", "credit_note",
+     "annual Copilot purchase; the credit note G100234567 (E1, -337.44) was booked against this invoice"),
+    ("C7", ["C-08"], ["GL-2025-0309"], "74.00", "74.00", "matched", "", "plain match (row after the blank line in blob 1)"),
+    ("C8", [], ["GL-2025-0310"], "0", "43.20", "missing_in_invoice", "unexplained",
      "booked against real invoice G055667788, but that subscription has no charge there"),
-    ("D1", ["D-01"], ["GL-2025-0312"], "180.00", "180.00", "matched", "plain match (v2 export, camelCase)"),
-    ("D2", ["D-02"], ["GL-2025-0313"], "1800.00", "1800.00", "matched", "annual Copilot purchase"),
-    ("D3", ["D-03"], [], "1440.00", "0", "missing_in_ledger",
+    ("D1", ["D-01"], ["GL-2025-0312"], "180.00", "180.00", "matched", "", "plain match (v2 export, camelCase)"),
+    ("D2", ["D-02"], ["GL-2025-0313"], "1800.00", "1800.00", "matched", "", "annual Copilot purchase"),
+    ("D3", ["D-03"], [], "1440.00", "0", "missing_in_ledger", "unexplained",
      "its only booking (GL-2025-0314) is rejected: amount `n/a`"),
-    ("D4", ["D-04"], ["GL-2025-0315"], "64.51", "64.51", "matched", "Azure plan usage"),
-    ("D5", ["D-05"], ["GL-2025-0316"], "-25.00", "-25.00", "matched", "Azure customerCredit booked correctly"),
-    ("X1", [], ["GL-2025-0318"], "0", "30.00", "missing_in_invoice",
+    ("D4", ["D-04"], ["GL-2025-0315"], "64.51", "64.51", "matched", "", "Azure plan usage"),
+    ("D5", ["D-05"], ["GL-2025-0316"], "-25.00", "-25.00", "matched", "", "Azure customerCredit booked correctly"),
+    ("X1", [], ["GL-2025-0318"], "0", "30.00", "missing_in_invoice", "unexplained",
      "booked against G099887767, an invoice number that does not exist (typo for G099887766)"),
-    ("N1", [], ["GL-2025-0301"], "0", "175.50", "not_yet_invoiced", "March accrual, empty invoice_number"),
-    ("N2", [], ["GL-2025-0302"], "0", "180.00", "not_yet_invoiced", "March accrual, empty invoice_number"),
+    ("N1", [], ["GL-2025-0301"], "0", "175.50", "not_yet_invoiced", "awaiting_invoice", "March accrual, empty invoice_number"),
+    ("N2", [], ["GL-2025-0302"], "0", "180.00", "not_yet_invoiced", "awaiting_invoice", "March accrual, empty invoice_number"),
+    # ---- added for the explanation codes (issue 10)
+    ("C9", ["C-09"], [], "0.00", "0", "missing_in_ledger", "zero_amount",
+     "a 0.00 Teams Essentials trial nobody booked: both amounts zero, no failure"),
+    ("C10", ["C-10"], ["GL-2025-0320"], "103.00", "122.57", "amount_mismatch", "tax_included",
+     "ledger booked the total after 19% tax (103.00 + 19.57)"),
+    ("C11", ["C-11", "C-12"], ["GL-2025-0321"], "75.20", "37.60", "amount_mismatch", "billed_twice",
+     "two identical Power BI lines billed, one booked"),
+    ("C12", ["C-13"], [], "72.00", "0", "missing_in_ledger", "key_mismatch",
+     "booked as C13 under a subscription id with one wrong digit"),
+    ("C13", [], ["GL-2025-0322"], "0", "72.00", "missing_in_invoice", "key_mismatch",
+     "the booking of C12, subscription id mistyped (last digit)"),
+    ("C14", ["C-14"], ["GL-2025-0323"], "204.06", "204.06", "matched", "",
+     "Microsoft rounded the converted RI price half-up: 0.03 off ROUNDDOWN, listed in line_checks"),
+    ("C15", ["C-15"], ["GL-2025-0324"], "93.92", "93.92", "matched", "",
+     "the same half-up rounding on one unit: exactly 0.01 off ROUNDDOWN, not listed in line_checks"),
+    ("D6", ["D-06"], [], "66.00", "0", "missing_in_ledger", "unexplained",
+     "booked as D7 under Litware's other subscription: TWO key columns differ, so no pair"),
+    ("D7", [], ["GL-2025-0325"], "0", "66.00", "missing_in_invoice", "unexplained",
+     "the booking of D6 against another subscription and order: subscription_id and order_id differ"),
+    ("D8", ["D-07"], ["GL-2025-0326", "GL-2025-0327"], "100.00", "200.00", "amount_mismatch", "booked_twice",
+     "the same charge entered twice in the ledger"),
+    ("D9", ["D-08"], ["GL-2025-0328"], "-72.00", "72.00", "amount_mismatch", "sign_reversed",
+     "a cancelImmediate credit booked as a charge"),
+    ("D10", ["D-09"], [], "40.00", "0", "missing_in_ledger", "key_mismatch",
+     "booked as N3, an accrual without the invoice number"),
+    ("E1", ["E-01"], [], "-337.44", "0", "missing_in_ledger", "credit_note",
+     "credit note amending G055667788, booked there (C6)"),
+    ("N3", [], ["GL-2025-0329"], "0", "40.00", "not_yet_invoiced", "key_mismatch",
+     "February accrual of D10's charge, never moved to the invoice"),
 ]
 
 # hand-typed sums per currency and status: (rows, pc_amount, ledger_amount)
 EXPECTED_TOTALS = {
     ("USD", "matched"): (9, "4794.79", "4794.78"),
-    ("USD", "amount_mismatch"): (1, "54.00", "60.00"),
-    ("USD", "missing_in_ledger"): (2, "1536.77", "0"),
-    ("USD", "missing_in_invoice"): (1, "0", "30.00"),
-    ("USD", "not_yet_invoiced"): (1, "0", "180.00"),
-    ("EUR", "matched"): (11, "3810.40", "3810.40"),
-    ("EUR", "amount_mismatch"): (2, "194.410001", "175.60"),
-    ("EUR", "missing_in_ledger"): (2, "-14.00", "0"),
-    ("EUR", "missing_in_invoice"): (1, "0", "43.20"),
+    ("USD", "amount_mismatch"): (3, "82.00", "332.00"),
+    ("USD", "missing_in_ledger"): (4, "1642.77", "0"),
+    ("USD", "missing_in_invoice"): (2, "0", "96.00"),
+    ("USD", "not_yet_invoiced"): (2, "0", "220.00"),
+    ("EUR", "matched"): (12, "2421.18", "2421.18"),
+    ("EUR", "amount_mismatch"): (5, "2059.810001", "1685.53"),
+    ("EUR", "missing_in_ledger"): (5, "-279.44", "0"),
+    ("EUR", "missing_in_invoice"): (2, "0", "115.20"),
     ("EUR", "not_yet_invoiced"): (1, "0", "175.50"),
 }
 # charges rows / Σ subtotal / Σ total per currency; accepted ledger rows / Σ amount per currency
-EXPECTED_CHARGES = {"USD": (14, "6385.56"), "EUR": (18, "3990.810001")}
-EXPECTED_LEDGER = {"USD": (12, "5064.78"), "EUR": (16, "4204.70")}
+EXPECTED_CHARGES = {"USD": (18, "6519.56"), "EUR": (26, "4201.550001")}
+EXPECTED_LEDGER = {"USD": (17, "5442.78"), "EUR": (22, "4397.41")}
+# hand-typed sums per currency and explanation code: (rows, difference)
+EXPECTED_EXPLANATIONS = {
+    ("EUR", "zero_amount"): (1, "0.00"),
+    ("EUR", "credit_note"): (2, "0.00"),
+    ("EUR", "key_mismatch"): (2, "0.00"),
+    ("EUR", "rounding"): (1, "0.010001"),
+    ("EUR", "billed_twice"): (1, "37.60"),
+    ("EUR", "tax_included"): (1, "-19.57"),
+    ("EUR", "quantity"): (1, "18.80"),
+    ("EUR", "unexplained"): (3, "-57.20"),
+    ("EUR", "awaiting_invoice"): (1, "-175.50"),
+    ("USD", "key_mismatch"): (2, "0.00"),
+    ("USD", "sign_reversed"): (1, "-144.00"),
+    ("USD", "booked_twice"): (1, "-100.00"),
+    ("USD", "unit_price"): (1, "-6.00"),
+    ("USD", "unexplained"): (5, "1506.77"),
+    ("USD", "awaiting_invoice"): (1, "-180.00"),
+}
+# line_checks, typed by hand: (invoice, line, charge_category, effective_unit_price, billable_quantity,
+# pc_to_bc_exchange_rate, subtotal, expected_subtotal, difference). C-15 is exactly 0.01 off: not listed.
+EXPECTED_LINE_CHECKS = [
+    ("G055667788", "C-14", "recurring", "71.37", "3", "0.9530", "204.06", "204.03", "0.03"),
+]
 # rejected rows: (file, line, reason) for the default ledger and for the Swedish one
 EXPECTED_REJECTED = [
     ("ledger/ledger-2025.csv", 6, "invalid posting_date", "GL-2025-0305"),
@@ -785,6 +919,15 @@ def build_snapshot(files: dict):
     put(f"invoices/{d}/export/manifest.json", export_manifest("D", blob_d, "2025-03-07T02:04:12.0830000Z", "UGF0IGlzIHN0aWxs"))
     totals["D"] = sum((ln["total"] for ln in NCE_LINES if ln["inv"] == "D"), D(0))
 
+    # --- credit note E: v2 export, camelCase, 1 blob
+    e = INV_ID["E"]
+    blob_e = ["part-00000-" + guid("blob:e") + ".c000.json.gz"]
+    LOCATION.update((ln["ref"], "export blob 0") for ln in NCE_LINES if ln["inv"] == "E")
+    files[f"invoices/{e}/export/{blob_e[0]}"] = gz(jl([ln["ref"] for ln in NCE_LINES if ln["inv"] == "E"], "camel")
+                                                   .encode("utf-8"))
+    put(f"invoices/{e}/export/manifest.json", export_manifest("E", blob_e, "2025-03-19T02:05:41.7730000Z", "Q3JlZGl0IG5v"))
+    totals["E"] = sum((ln["total"] for ln in NCE_LINES if ln["inv"] == "E"), D(0))
+
     # --- invoices collection, summaries
     inv_objs = {}
     for key, inv in INVOICES.items():
@@ -810,12 +953,17 @@ def build_snapshot(files: dict):
         ])
         if key in ("B", "C"):
             o["amendments"] = []
-        o.update([("documentType", "invoice"), ("invoiceType", inv["invoiceType"]),
+        o["documentType"] = inv.get("document_type", "invoice")
+        if inv.get("amends"):
+            o["amendsOf"] = INV_ID[inv["amends"]]
+        o.update([("invoiceType", inv["invoiceType"]),
                   ("links", {"self": link(f"/invoices/{prefix}{inv['id']}")}), ("attributes", {"objectType": "Invoice"})])
         inv_objs[key] = o
     put("invoices/page-0001.json", collection([inv_objs["C"], inv_objs["D"]], "/invoices?size=2&offset=0",
                                               link("/invoices?size=2&offset=2")))
-    put("invoices/page-0002.json", collection([inv_objs["A"], inv_objs["B"]], "/invoices?size=2&offset=2"))
+    put("invoices/page-0002.json", collection([inv_objs["A"], inv_objs["B"]], "/invoices?size=2&offset=2",
+                                              link("/invoices?size=2&offset=4")))
+    put("invoices/page-0003.json", collection([inv_objs["E"]], "/invoices?size=2&offset=4"))
     put("summaries.json", summaries(totals))
     return totals
 
@@ -848,7 +996,8 @@ def summary_obj(balance, cur, symbol, accounting, first, last_pay_date, last_pay
 
 
 def summaries(totals):
-    a_total, b_total, c_total, d_total = (totals[k][0] for k in "ABCD")
+    a_total, b_total, c_total, d_total, e_total = (totals[k][0] for k in "ABCDE")
+    c_total += e_total  # the open EUR balance: invoice C less its credit note E
     eur_one = summary_obj(c_total, "EUR", "€", "2025-03-06T00:00:00", "2021-02-05T00:00:00Z",
                           "2024-02-05T00:00:00Z", b_total, "2025-03-06T00:00:00")
     eur = summary_obj(c_total, "EUR", "€", "2025-03-06T00:00:00", "2021-02-05T00:00:00Z",
@@ -994,7 +1143,8 @@ def shown(key, firsts):
 
 
 def read_charges(files):
-    """Charges from the snapshot files only: [(fold key, subtotal, total, invoice id, spelled key)]."""
+    """Charges from the snapshot files only: [(fold key, subtotal, total, invoice id, spelled key, quantity,
+    line-check fields or None)]."""
     out = []
     loads = lambda b: json.loads(b.decode("utf-8-sig"), parse_float=Decimal, parse_int=Decimal)
     invoices = {}
@@ -1011,11 +1161,13 @@ def read_charges(files):
                 cur = ci_get(it, "currency")
                 if feed == "azure-billinglineitems":
                     sub, tot = num(ci_get(it, "pretaxCharges")), num(ci_get(it, "postTaxTotal"))
+                    qty = num(ci_get(it, "consumedQuantity"))
                 else:
                     sub, tot = num(ci_get(it, "subtotal")), num(ci_get(it, "totalForCustomer"))
+                    qty = num(ci_get(it, "quantity"))
                 keys = (inv_id, ci_get(it, "customerId"), ci_get(it, "subscriptionId"), ci_get(it, "orderId"),
                         ci_get(it, "chargeType"), cur)
-                out.append((fold(*keys), sub, tot, inv_id, spell(*keys, charges=True)))
+                out.append((fold(*keys), sub, tot, inv_id, spell(*keys, charges=True), qty, line_fields(it)))
         m = re.fullmatch(r"invoices/([^/]+)/export/manifest\.json", rel)
         if m:
             inv_id = m.group(1)
@@ -1030,15 +1182,46 @@ def read_charges(files):
                     keys = (inv_id, ci_get(it, "customerId"), ci_get(it, "subscriptionId"), ci_get(it, "orderId"),
                             ci_get(it, "chargeType"), ci_get(it, "currency"))
                     out.append((fold(*keys), num(ci_get(it, "subtotal")), num(ci_get(it, "totalForCustomer")),
-                                inv_id, spell(*keys, charges=True)))
+                                inv_id, spell(*keys, charges=True), num(ci_get(it, "quantity")), line_fields(it)))
     return invoices, out
+
+
+def line_fields(it):
+    """(charge_category, effectiveUnitPrice, billableQuantity else quantity, pcToBCExchangeRate, subtotal) of
+    a billing line that carries all three pricing fields, else None (the contract's line arithmetic checks)."""
+    price, rate = num(ci_get(it, "effectiveUnitPrice")), num(ci_get(it, "pcToBCExchangeRate"))
+    qty = num(ci_get(it, "billableQuantity"))
+    qty = qty if qty is not None else num(ci_get(it, "quantity"))
+    if price is None or rate is None or qty is None:
+        return None
+    charge = (ci_get(it, "chargeType") or "").strip().lower()
+    category = ("recurring" if charge in ("cyclecharge", "renew") else
+                "usage" if (ci_get(it, "meterDescription") or "").strip() else "one_time")
+    return category, price, qty, rate, num(ci_get(it, "subtotal"))
+
+
+def line_checks(charges):
+    """The lines whose subtotal is more than the tolerance off Microsoft's ROUNDDOWN formula:
+    [(invoice, category, price, quantity, rate, subtotal, expected, difference)], in charges order."""
+    out = []
+    for c in charges:
+        if c[6] is None:
+            continue
+        category, price, qty, rate, subtotal = c[6]
+        if category == "usage":
+            expected = rounddown(rounddown(price * qty) * rate)
+        else:
+            expected = rounddown(price * rate) * qty
+        if abs(subtotal - expected) > TOLERANCE:
+            out.append((c[3], category, price, qty, rate, subtotal, expected, subtotal - expected))
+    return out
 
 
 LINES = {}  # (ledger file, entry_id) -> start line of its first record there (filled by read_ledger)
 
 
 def read_ledger(files, paths, delimiter, sep, datefmt, columns):
-    """The contract's ledger rules: accepted [(fold key, amount, entry_id, spelled key)],
+    """The contract's ledger rules: accepted [(fold key, amount, entry_id, spelled key, quantity or None)],
     rejected [(file, line, reason, eid)]."""
     accepted, rejected, seen = [], [], set()
     amount_re = (r"[+-]?\d+(\.\d+)?" if sep == "." else r"[+-]?(\d{1,3}([ .]\d{3})+|\d+)(,\d+)?")
@@ -1097,7 +1280,8 @@ def read_ledger(files, paths, delimiter, sep, datefmt, columns):
             else:
                 keys = (g["invoice_number"], g["customer_id"], g["subscription_id"], g["order_id"], g["charge_type"],
                         g["currency"])
-                accepted.append((fold(*keys), parse_dec(g["amount"]), eid, spell(*keys)))
+                accepted.append((fold(*keys), parse_dec(g["amount"]), eid, spell(*keys),
+                                 parse_dec(g["quantity"]) if g["quantity"].strip() else None))
     return accepted, rejected
 
 
@@ -1122,6 +1306,86 @@ def reconcile(charges, accepted):
             status = "not_yet_invoiced" if key[0] == "" else "missing_in_invoice"
         out[key] = (pc, lg, diff, status, n_pc, n_lg)
     return out
+
+
+def grain_extras(charges, accepted):
+    """Per grain key: [Σ charges total, Σ charges quantity, Σ ledger quantity, ledger rows with a quantity]."""
+    extras = defaultdict(lambda: [D(0), D(0), D(0), 0])
+    for c in charges:
+        e = extras[c[0]]
+        e[0] += c[2]
+        e[1] += c[5] if c[5] is not None else D(0)
+    for a in accepted:
+        e = extras[a[0]]
+        if a[4] is not None:
+            e[2] += a[4]
+            e[3] += 1
+    return extras
+
+
+def explain(rec, extras, invoices):
+    """The contract's "Explanations", written from its text: {grain key: code} for every non-matched row."""
+    tol, code = TOLERANCE, {}
+    order = sorted(rec)  # the report's sort order: the folded keys, column by column
+    for k in order:
+        pc, lg, _, status, _, _ = rec[k]
+        if status != "matched" and abs(pc) <= tol and abs(lg) <= tol:
+            code[k] = "zero_amount"
+    # pairs, step 1: a credit note's unbooked row with its original invoice's row (other keys equal)
+    docs = {i.upper(): o for i, o in invoices.items()}
+    for k in order:
+        pc, _, _, status, _, _ = rec[k]
+        doc = docs.get(k[0], {})
+        kind = re.sub(r"[\s_]", "", str(ci_get(doc, "documentType") or "")).lower()
+        amends = (ci_get(doc, "amendsOf") or "").strip().upper()
+        if status != "missing_in_ledger" or k in code or kind not in ("creditnote", "voidnote", "adjustmentnote") \
+                or not amends:
+            continue
+        g = (amends,) + k[1:]
+        if g in rec and g not in code:
+            gpc, glg, gdiff, gstatus, _, _ = rec[g]
+            if (gstatus == "amount_mismatch" and abs(gdiff + pc) <= tol) or \
+                    (gstatus == "missing_in_invoice" and abs(glg - pc) <= tol):
+                code[k] = code[g] = "credit_note"
+    # pairs, step 2: near matches, one key column apart, same currency, same amount
+    for k in order:
+        if rec[k][3] != "missing_in_ledger" or k in code:
+            continue
+        for c in order:
+            if c in code or rec[c][3] not in ("missing_in_invoice", "not_yet_invoiced") or c[5] != k[5]:
+                continue
+            if abs(rec[k][0] - rec[c][1]) <= tol and sum(a != b for a, b in zip(k[:5], c[:5])) == 1:
+                code[k] = code[c] = "key_mismatch"
+                break
+    for k in order:
+        pc, lg, diff, status, n_pc, n_lg = rec[k]
+        if k in code or status == "matched":
+            continue
+        if status == "not_yet_invoiced":
+            code[k] = "awaiting_invoice"  # (unbilled needs the unbilled export, which the sample has not)
+            continue
+        if status != "amount_mismatch":
+            code[k] = "unexplained"
+            continue
+        pc_total, q_pc, q_led, n_q = extras[k]
+        quantities = q_pc != 0 and n_q == n_lg and q_led != 0
+        if abs(diff) <= D("0.01") * n_pc:
+            code[k] = "rounding"
+        elif lg == -pc:
+            code[k] = "sign_reversed"
+        elif lg == 2 * pc and n_lg >= 2:
+            code[k] = "booked_twice"
+        elif pc == 2 * lg and n_pc >= 2:
+            code[k] = "billed_twice"
+        elif abs(lg - pc_total) <= tol:
+            code[k] = "tax_included"
+        elif quantities and q_pc != q_led and abs(pc * q_led - lg * q_pc) <= tol * max(abs(q_pc), abs(q_led)):
+            code[k] = "quantity"
+        elif quantities and q_pc == q_led:
+            code[k] = "unit_price"
+        else:
+            code[k] = "unexplained"
+    return code
 
 
 def expected_table():
@@ -1153,12 +1417,13 @@ def expected_table():
             met.append((fold(*keys), spell(*keys)))
     firsts = first_spellings(met)
     table, used_lines, used_entries = {}, [], []
-    for name, refs, eids, pc, lg, status, why in EXPECTED:
+    for name, refs, eids, pc, lg, status, code, why in EXPECTED:
         keys = {lines[r] for r in refs} | {entries[e] for e in eids}
         assert len(keys) == 1, (name, keys)
         key = keys.pop()
         assert key not in table, name
-        table[key] = dict(name=name, pc=D(pc), lg=D(lg), diff=D(pc) - D(lg), status=status, n_pc=len(refs),
+        assert (code == "") == (status == "matched"), name
+        table[key] = dict(name=name, pc=D(pc), lg=D(lg), diff=D(pc) - D(lg), status=status, code=code, n_pc=len(refs),
                           n_lg=len(eids), why=why, refs=refs, eids=eids, shown=shown(key, firsts))
         used_lines += refs
         used_entries += eids
@@ -1201,6 +1466,16 @@ def verify(files):
             got = [v for k, v in rec.items() if k[5] == cur and v[3] == status]
             assert (len(got), sum((v[0] for v in got), D(0)), sum((v[1] for v in got), D(0))) == (n, D(pc), D(lg)), \
                 (label, cur, status, len(got), sum(v[0] for v in got), sum(v[1] for v in got))
+        # explanations: one code per non-matched row, as typed by hand; sums per currency and code
+        codes = explain(rec, grain_extras(charges, accepted), invoices)
+        for key, v in rec.items():
+            assert codes.get(key, "") == exp[key]["code"], (label, exp[key]["name"], codes.get(key), exp[key]["code"])
+        sums = defaultdict(lambda: [0, D(0)])
+        for key, c in codes.items():
+            sums[(key[5], c)][0] += 1
+            sums[(key[5], c)][1] += rec[key][2]
+        assert {k: (n, d) for k, (n, d) in sums.items()} == \
+            {k: (n, D(d)) for k, (n, d) in EXPECTED_EXPLANATIONS.items()}, (label, dict(sums))
         # conservation
         for cur in ("EUR", "USD"):
             assert sum(v[0] for k, v in rec.items() if k[5] == cur) == D(EXPECTED_CHARGES[cur][1])
@@ -1218,7 +1493,11 @@ def verify(files):
         checks.append((inv["id"], inv["currency"], total, lines_total, diff,
                        "matched" if abs(diff) <= TOLERANCE else "amount_mismatch"))
         assert diff == inv.get("header_error", D(0)), (inv["id"], diff)
-    assert [c[5] for c in checks] == ["matched", "matched", "matched", "amount_mismatch"]
+    assert [c[5] for c in checks] == ["matched", "matched", "matched", "amount_mismatch", "matched"]
+    # line arithmetic checks: exactly the hand-typed list (C-15, exactly 0.01 off, is not listed)
+    got = line_checks(charges)
+    want = [(i, cat, D(p), D(q), D(r), D(s), D(e), D(d)) for i, _, cat, p, q, r, s, e, d in EXPECTED_LINE_CHECKS]
+    assert got == want, got
     return exp, checks
 
 
@@ -1234,8 +1513,9 @@ def md_table(header, rows):
 
 
 def expected_markdown(exp, checks):
-    order = {e[0]: i for i, e in enumerate(EXPECTED)}
-    rows = sorted(exp.items(), key=lambda kv: order[kv[1]["name"]])
+    # rows by tag: A, B, C, D (by number), then X, E and N (the report's order of the invoice column)
+    tag_order = lambda name: ("ABCDXEN".index(name[0]), int(name[1:]))
+    rows = sorted(exp.items(), key=lambda kv: tag_order(kv[1]["name"]))
     row_of_line = {r: e["name"] for e in exp.values() for r in e["refs"]}
     row_of_entry = {r: e["name"] for e in exp.values() for r in e["eids"]}
     parts = ["### Customers", ""]
@@ -1276,13 +1556,19 @@ def expected_markdown(exp, checks):
             notes.append("Azure plan usage")
         if ln["subtotal"].as_tuple().exponent < -2:
             notes.append("6-decimal subtotal")
+        if ln["formula"] == "half_up":
+            notes.append("converted price rounded half-up, not down")
+        if ln["promotion"]:
+            notes.append(f"promotionId {ln['promotion']}")
+        if INVOICES[ln["inv"]].get("amends"):
+            notes.append(f"credit note amending {INV_ID[INVOICES[ln['inv']]['amends']]}")
         t.append([ln["ref"], INV_ID[ln["inv"]], LOCATION[ln["ref"]], CUSTOMERS[ln["cust"]][0],
                   PRODUCTS[ln["product"]][3], ln["charge_type"], format(ln["billable"], "f"), fmt(ln["subtotal"]),
                   fmt(ln["tax"]), fmt(ln["total"]), row_of_line[ln["ref"]], "; ".join(notes)])
     parts.append(md_table(["line", "invoice", "where", "customer", "product", "charge type (as sent)", "quantity",
                            "subtotal", "tax", "total", "row", "notes"], t))
     parts += ["", "### Ledger entries", "",
-              "Both ledgers hold the same 33 data rows in the same order (`ledger/` split over two files, "
+              f"Both ledgers hold the same {len(LEDGER)} data rows in the same order (`ledger/` split over two files, "
               "`ledger-sv/` in one). Fields are shown as written in the default ledger; `row` is the "
               "reconciliation row the entry lands in, or the reject reason.", ""]
     t = []
@@ -1308,10 +1594,23 @@ def expected_markdown(exp, checks):
     for key, e in rows:
         inv, cust, sub, order_id, charge, cur = e["shown"]
         t.append([e["name"], inv or "", cust, sub, order_id, charge, cur, fmt(e["pc"]), fmt(e["lg"]), fmt(e["diff"]),
-                  e["status"], f"{e['n_pc']} ({', '.join(e['refs'])})" if e["refs"] else "0",
+                  e["status"], e["code"], f"{e['n_pc']} ({', '.join(e['refs'])})" if e["refs"] else "0",
                   f"{e['n_lg']} ({', '.join(e['eids'])})" if e["eids"] else "0", e["why"]])
     parts.append(md_table(["#", "invoice_id", "customer_id", "subscription_id", "order_id", "charge_type", "currency",
-                           "pc_amount", "ledger_amount", "difference", "status", "pc_lines", "ledger_rows", "why"], t))
+                           "pc_amount", "ledger_amount", "difference", "status", "explanation", "pc_lines",
+                           "ledger_rows", "why"], t))
+    parts += ["", "### Per currency and explanation", "",
+              "`explanation` is the code of the contract's \"Explanations\" (empty for matched rows); summed here "
+              "as `summary.json` `explanations` lists them.", ""]
+    codes = ("zero_amount", "credit_note", "key_mismatch", "rounding", "sign_reversed", "booked_twice",
+             "billed_twice", "tax_included", "quantity", "unit_price", "unexplained", "unbilled", "awaiting_invoice")
+    t = []
+    for cur in ("EUR", "USD"):
+        for code in codes:
+            if (cur, code) in EXPECTED_EXPLANATIONS:
+                n, d = EXPECTED_EXPLANATIONS[(cur, code)]
+                t.append([cur, code, n, fmt(D(d))])
+    parts.append(md_table(["currency", "code", "rows", "difference"], t))
     parts += ["", "### Per currency and status", ""]
     t = []
     for cur in ("EUR", "USD"):
@@ -1328,10 +1627,19 @@ def expected_markdown(exp, checks):
                           [[i, c, fmt(a), fmt(b), fmt(d), s] for i, c, a, b, d, s in checks]))
     by_id = {c[0]: c for c in checks}
     parts += ["", "`summaries.json` (reported as `invoice_summaries`): EUR balanceAmount "
-              f"{fmt(by_id[INV_ID['C']][2])} (= totalCharges of {INV_ID['C']}, details: OneTime), USD balanceAmount "
+              f"{fmt(by_id[INV_ID['C']][2] + by_id[INV_ID['E']][2])} (= totalCharges of {INV_ID['C']} and its "
+              f"credit note {INV_ID['E']}, details: OneTime), USD balanceAmount "
               f"{fmt(by_id[INV_ID['D']][2])} (= totalCharges of {INV_ID['D']}, details: Recurring 0.00, OneTime "
               f"{fmt(by_id[INV_ID['D']][2])}); {INV_ID['A']} and {INV_ID['B']} are paid "
               "(`paidAmount` = −totalCharges)."]
+    parts += ["", "### Line checks", "",
+              "Lines whose `subtotal` is more than 0.01 off Microsoft's ROUNDDOWN formula (`line_checks`; "
+              "`difference` = subtotal − expected_subtotal). C-15 is off by exactly 0.01 and is not listed; every "
+              "other line with `effectiveUnitPrice`, `billableQuantity` and `pcToBCExchangeRate` follows the formula "
+              "to within 0.000001 (B-06's 6-decimal subtotal).", ""]
+    parts.append(md_table(["invoice_id", "line", "charge_category", "effective_unit_price", "billable_quantity",
+                           "pc_to_bc_exchange_rate", "subtotal", "expected_subtotal", "difference"],
+                          [list(r) for r in EXPECTED_LINE_CHECKS]))
     parts += ["", "### Rejected ledger rows", "",
               "`file` is shown relative to `sample-data/`; pcrecon reports the path as the configured glob matched it.",
               "", "Default ledger (`config/pcrecon.toml`):", ""]
@@ -1346,7 +1654,9 @@ def expected_markdown(exp, checks):
         t.append([cur, n, fmt(D(sub)), ln, fmt(D(lamt))])
     parts.append(md_table(["currency", "charges rows", "charges Σ subtotal", "accepted ledger rows",
                            "accepted ledger Σ amount"], t))
-    parts += ["", "Rejected ledger rows: 5 (of 33 ledger data rows; 28 accepted). Reconciliation rows: "
+    n_rej = sum(1 for e in LEDGER if e["reject"])
+    parts += ["", f"Rejected ledger rows: {n_rej} (of {len(LEDGER)} ledger data rows; {len(LEDGER) - n_rej} accepted). "
+              "Reconciliation rows: "
               f"{len(exp)} ({sum(1 for e in exp.values() if e['status'] == 'matched')} matched). "
               "Exit status of `run`/`reconcile` with `fail_on = \"difference\"`: **1**."]
     return "\n".join(parts) + "\n"

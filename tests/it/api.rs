@@ -276,9 +276,10 @@ async fn fetch_out_writes_the_contract_layout_and_refuses_a_full_folder() {
     let dest = w.dir.join("snap");
     let o = w.fetch(&dest, &["--period", "2025-03"]).await;
     assert_eq!(code(&o), 0, "{}", stderr(&o));
-    // March 2025 invoices only, both from the v2 export; blobs byte for byte as stored
+    // March 2025 documents only (two invoices and the credit note), all from the v2 export; blobs
+    // byte for byte as stored
     assert!(dest.join("invoices/page-0001.json").is_file());
-    for inv in ["G055667788", "G099887766"] {
+    for inv in ["G055667788", "G099887766", "G100234567"] {
         let src = root()
             .join("sample-data/partner-center/invoices")
             .join(inv)

@@ -23,7 +23,7 @@ type Row = (
     u64,
 );
 
-const EXPECTED: [Row; 31] = [
+const EXPECTED: [Row; 45] = [
     (
         "A1",
         [
@@ -375,11 +375,11 @@ const EXPECTED: [Row; 31] = [
             "EUR",
         ],
         "1687.20",
-        "1687.20",
-        "0.00",
-        "matched",
+        "1349.76",
+        "337.44",
+        "amount_mismatch",
         1,
-        1,
+        2,
     ),
     (
         "C7",
@@ -413,6 +413,125 @@ const EXPECTED: [Row; 31] = [
         "-43.20",
         "missing_in_invoice",
         0,
+        1,
+    ),
+    (
+        "C9",
+        [
+            "G055667788",
+            "c49ead1c-183e-44d1-9969-a3e24d4f98c5",
+            "3a4397d6-e020-4d81-8479-e52ed4ca144f",
+            "e5a1c7f3b902",
+            "new",
+            "EUR",
+        ],
+        "0.00",
+        "0.00",
+        "0.00",
+        "missing_in_ledger",
+        1,
+        0,
+    ),
+    (
+        "C10",
+        [
+            "G055667788",
+            "c24659df-3b3f-4cc7-921f-e3d58f1b78d7",
+            "cd079e28-6650-4d67-bb95-d451938e5e72",
+            "2b8f4d6a0c13",
+            "cycleCharge",
+            "EUR",
+        ],
+        "103.00",
+        "122.57",
+        "-19.57",
+        "amount_mismatch",
+        1,
+        1,
+    ),
+    (
+        "C11",
+        [
+            "G055667788",
+            "474794c2-d3aa-4807-b5f4-a579b0f8fa45",
+            "50bfad75-6ec0-40ce-9202-035e2ae4941b",
+            "9c3e5a7b1d40",
+            "cycleCharge",
+            "EUR",
+        ],
+        "75.20",
+        "37.60",
+        "37.60",
+        "amount_mismatch",
+        2,
+        1,
+    ),
+    (
+        "C12",
+        [
+            "G055667788",
+            "dcbb32da-f4a1-458e-aeec-659d03b66e33",
+            "7493406e-4f1e-4d2f-a3c1-6d0cda3aaa42",
+            "4f6a8c0e2b75",
+            "cycleCharge",
+            "EUR",
+        ],
+        "72.00",
+        "0.00",
+        "72.00",
+        "missing_in_ledger",
+        1,
+        0,
+    ),
+    (
+        "C13",
+        [
+            "G055667788",
+            "dcbb32da-f4a1-458e-aeec-659d03b66e33",
+            "7493406e-4f1e-4d2f-a3c1-6d0cda3aaa40",
+            "4f6a8c0e2b75",
+            "cycleCharge",
+            "EUR",
+        ],
+        "0.00",
+        "72.00",
+        "-72.00",
+        "missing_in_invoice",
+        0,
+        1,
+    ),
+    (
+        "C14",
+        [
+            "G055667788",
+            "c49ead1c-183e-44d1-9969-a3e24d4f98c5",
+            "1f7ac78e-3113-40cf-a77e-173d2c2c72ea",
+            "7a9c1e3f5b26",
+            "cycleCharge",
+            "EUR",
+        ],
+        "204.06",
+        "204.06",
+        "0.00",
+        "matched",
+        1,
+        1,
+    ),
+    (
+        "C15",
+        [
+            "G055667788",
+            "dcbb32da-f4a1-458e-aeec-659d03b66e33",
+            "b4dd9c96-1bcb-48b6-834f-ac64f0b0dec7",
+            "0d2f4b6a8c91",
+            "cycleCharge",
+            "EUR",
+        ],
+        "93.92",
+        "93.92",
+        "0.00",
+        "matched",
+        1,
         1,
     ),
     (
@@ -501,6 +620,91 @@ const EXPECTED: [Row; 31] = [
         1,
     ),
     (
+        "D6",
+        [
+            "G099887766",
+            "7818de63-0231-4e94-86cd-895924bd460d",
+            "c76582f1-0aac-4ac7-b6e3-72859c434b67",
+            "6e8a0c2f4d53",
+            "new",
+            "USD",
+        ],
+        "66.00",
+        "0.00",
+        "66.00",
+        "missing_in_ledger",
+        1,
+        0,
+    ),
+    (
+        "D7",
+        [
+            "G099887766",
+            "7818de63-0231-4e94-86cd-895924bd460d",
+            "38cafdcb-d1a0-44d6-8917-52803dd313df",
+            "3c5e7a9b1f84",
+            "new",
+            "USD",
+        ],
+        "0.00",
+        "66.00",
+        "-66.00",
+        "missing_in_invoice",
+        0,
+        1,
+    ),
+    (
+        "D8",
+        [
+            "G099887766",
+            "62017a8d-a09b-40ab-96a1-ff490624a1cf",
+            "00abc114-9aad-43ba-bcdd-f7f72ad2d0b6",
+            "8b0d2f4a6c17",
+            "cycleCharge",
+            "USD",
+        ],
+        "100.00",
+        "200.00",
+        "-100.00",
+        "amount_mismatch",
+        1,
+        2,
+    ),
+    (
+        "D9",
+        [
+            "G099887766",
+            "ad5b6bec-ca47-4088-992e-7059039ad419",
+            "34714339-093a-4099-850c-6c6c67e3ce45",
+            "5d7f9b1c3e68",
+            "cancelImmediate",
+            "USD",
+        ],
+        "-72.00",
+        "72.00",
+        "-144.00",
+        "amount_mismatch",
+        1,
+        1,
+    ),
+    (
+        "D10",
+        [
+            "G099887766",
+            "62017a8d-a09b-40ab-96a1-ff490624a1cf",
+            "769002b4-e8fe-4141-abed-b0c3b95a949e",
+            "1a3c5e7f9b42",
+            "cycleCharge",
+            "USD",
+        ],
+        "40.00",
+        "0.00",
+        "40.00",
+        "missing_in_ledger",
+        1,
+        0,
+    ),
+    (
         "X1",
         [
             "G099887767",
@@ -516,6 +720,23 @@ const EXPECTED: [Row; 31] = [
         "missing_in_invoice",
         0,
         1,
+    ),
+    (
+        "E1",
+        [
+            "G100234567",
+            "474794c2-d3aa-4807-b5f4-a579b0f8fa45",
+            "8d98d10c-2c2d-466e-bbea-dc920a6ba1e1",
+            "5c0e8a7d3b91",
+            "new",
+            "EUR",
+        ],
+        "-337.44",
+        "0.00",
+        "-337.44",
+        "missing_in_ledger",
+        1,
+        0,
     ),
     (
         "N1",
@@ -547,6 +768,23 @@ const EXPECTED: [Row; 31] = [
         "0.00",
         "180.00",
         "-180.00",
+        "not_yet_invoiced",
+        0,
+        1,
+    ),
+    (
+        "N3",
+        [
+            "",
+            "62017a8d-a09b-40ab-96a1-ff490624a1cf",
+            "769002b4-e8fe-4141-abed-b0c3b95a949e",
+            "1a3c5e7f9b42",
+            "cycleCharge",
+            "USD",
+        ],
+        "0.00",
+        "40.00",
+        "-40.00",
         "not_yet_invoiced",
         0,
         1,
@@ -640,15 +878,17 @@ fn default_ledger_reconciles_to_the_planted_outcome() {
     let expected = [
         ("D0517730KQ", "USD", "3101.62", "3101.62", "0", "matched"),
         ("G011223344", "EUR", "1891.60", "1891.60", "0", "matched"),
-        ("G055667788", "EUR", "2857.46", "2857.46", "0", "matched"),
+        ("G055667788", "EUR", "3509.78", "3509.78", "0", "matched"),
         (
             "G099887766",
             "USD",
-            "3679.42",
-            "3667.08",
+            "3821.46",
+            "3809.12",
             "12.34",
             "amount_mismatch",
         ),
+        // the credit note: its lines against its own (negative) totalCharges
+        ("G100234567", "EUR", "-401.55", "-401.55", "0", "matched"),
     ];
     assert_eq!(checks.len(), expected.len());
     for (c, (id, cur, total, lines, diff, status)) in checks.iter().zip(expected) {
@@ -703,9 +943,9 @@ fn default_ledger_reconciles_to_the_planted_outcome() {
         missing_customer["description"]
     );
 
-    // charges: 32 billing lines, subtotals per currency as built
+    // charges: 44 billing lines, subtotals per currency as built
     let charges = read_csv(&run.join("charges.csv"));
-    assert_eq!(charges.len(), 32);
+    assert_eq!(charges.len(), 44);
     let sum = |cur: &str| {
         charges
             .iter()
@@ -713,11 +953,11 @@ fn default_ledger_reconciles_to_the_planted_outcome() {
             .map(|r| dec(&r["subtotal"]))
             .sum::<Decimal>()
     };
-    assert_eq!(sum("EUR"), dec("3990.810001"));
-    assert_eq!(sum("USD"), dec("6385.56"));
+    assert_eq!(sum("EUR"), dec("4201.550001"));
+    assert_eq!(sum("USD"), dec("6519.56"));
     assert_eq!(
         charges.iter().filter(|r| r["currency"] == "EUR").count(),
-        18
+        26
     );
     for r in &charges {
         for k in ["customer_id", "subscription_id"] {
@@ -745,11 +985,11 @@ fn default_ledger_reconciles_to_the_planted_outcome() {
         .unwrap();
     assert_eq!(
         dec(eur_mismatch["pc_amount"].as_str().unwrap()),
-        dec("194.410001")
+        dec("2059.810001")
     );
     assert_eq!(
         dec(eur_mismatch["difference"].as_str().unwrap()),
-        dec("18.810001")
+        dec("374.280001")
     );
     let balances: Vec<&str> = summary["invoice_summaries"]
         .as_array()

@@ -63,7 +63,8 @@ fn retention_keeps_the_newest_runs_and_metrics_follow_every_run() {
     );
     assert!(reports.join("archive-2020").is_dir());
 
-    // sample-data/README.md: USD has one amount_mismatch (A6, −6.00) and 9 matched rows; EUR 11
+    // sample-data/README.md: USD has three amount_mismatch rows (A6 −6.00, D8 −100.00, D9 −144.00)
+    // and 9 matched rows; EUR 12
     let text = std::fs::read_to_string(&metrics).unwrap();
     assert_eq!(
         metric(&text, "pcrecon_last_exit_status").as_deref(),
@@ -75,7 +76,7 @@ fn retention_keeps_the_newest_runs_and_metrics_follow_every_run() {
             r#"pcrecon_grain_rows{currency="USD",status="amount_mismatch"}"#
         )
         .as_deref(),
-        Some("1")
+        Some("3")
     );
     assert_eq!(
         dec(&metric(
@@ -83,7 +84,7 @@ fn retention_keeps_the_newest_runs_and_metrics_follow_every_run() {
             r#"pcrecon_difference{currency="USD",status="amount_mismatch"}"#
         )
         .unwrap()),
-        dec("-6.00")
+        dec("-250.00")
     );
     assert_eq!(
         metric(
@@ -91,7 +92,7 @@ fn retention_keeps_the_newest_runs_and_metrics_follow_every_run() {
             r#"pcrecon_grain_rows{currency="EUR",status="matched"}"#
         )
         .as_deref(),
-        Some("11")
+        Some("12")
     );
     assert_eq!(
         metric(&text, "pcrecon_http_requests_total").as_deref(),
