@@ -242,3 +242,51 @@ fn snapshot_errors_exit_3_naming_the_file() {
         fails(&cfg, &snap, &tmp.path().join("out"), 3, &message);
     }
 }
+
+/// A ledger quantity that does not parse is a rejected row naming the field, file and line;
+/// the run goes on (exit 1 for the sample's planted differences), nothing is lost.
+#[test]
+fn a_bad_ledger_quantity_is_a_rejected_row_not_a_crash() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ledger = tmp.path().join("ledger.csv");
+    std::fs::write(
+        &ledger,
+        "entry_id,posting_date,invoice_number,customer_id,subscription_id,order_id,product_id,sku_id,\
+         charge_type,charge_start_date,charge_end_date,quantity,amount,currency,description\n\
+         Q-1,2025-03-01,G055667788,c-1,s-1,o-1,p,k,new,,,12x,10.00,EUR,typo in quantity\n\
+         Q-2,2025-03-01,G055667788,c-1,s-1,o-1,p,k,new,,,1e5,10.00,EUR,exponent\n\
+         Q-3,2025-03-01,G055667788,c-1,s-1,o-1,p,k,new,,,12,10.00,EUR,fine\n",
+    )
+    .unwrap();
+    let config = write_config(
+        tmp.path(),
+        &sample_snapshot(),
+        &[ledger.to_string_lossy().into_owned()],
+        "",
+    );
+    let out = tmp.path().join("out");
+    let o = pcrecon(&[
+        "reconcile",
+        "--config",
+        config.to_str().unwrap(),
+        "--snapshot",
+        sample_snapshot().to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let rejected = read_csv(&out.join("latest/rejected_ledger_rows.csv"));
+    let got: Vec<(&str, &str)> = rejected
+        .iter()
+        .map(|r| (r["line"].as_str(), r["entry_id"].as_str()))
+        .collect();
+    assert_eq!(got, [("2", "Q-1"), ("3", "Q-2")]);
+    for r in &rejected {
+        assert!(r["reason"].contains("quantity"), "{r:?}");
+        assert!(r["file"].ends_with("ledger.csv"), "{r:?}");
+    }
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("latest/summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["counts"]["ledger_accepted"], 1);
+}

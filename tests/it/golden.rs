@@ -824,6 +824,44 @@ fn reconcile_sample(config: &str, out: &Path) -> std::path::PathBuf {
     out.join(target)
 }
 
+/// Each non-matched row's explanation (sample-data/README.md, "Reconciliation rows" and
+/// "Explanations planted") and what its sentence must name: numbers, the other row's value.
+/// Every other row is matched and has neither code nor detail.
+const EXPLAINED: [(&str, &str, &[&str]); 24] = [
+    ("A2", "unexplained", &["96.77"]),
+    ("A6", "unit_price", &["13.50", "15.00", "4"]),
+    ("B4", "unexplained", &["-50.00"]),
+    ("B5", "rounding", &["0.010001", "2"]),
+    ("B8", "quantity", &["12", "10", "9.40"]),
+    ("C4", "unexplained", &["36.00"]),
+    ("C6", "credit_note", &["G100234567", "-337.44"]),
+    ("C8", "unexplained", &["43.20"]),
+    ("C9", "zero_amount", &["0.00"]),
+    ("C10", "tax_included", &["122.57", "103.00"]),
+    ("C11", "billed_twice", &["75.20", "37.60"]),
+    (
+        "C12",
+        "key_mismatch",
+        &["subscription_id", "7493406e-4f1e-4d2f-a3c1-6d0cda3aaa40"],
+    ),
+    (
+        "C13",
+        "key_mismatch",
+        &["subscription_id", "7493406e-4f1e-4d2f-a3c1-6d0cda3aaa42"],
+    ),
+    ("D3", "unexplained", &["1440.00"]),
+    ("D6", "unexplained", &["66.00"]),
+    ("D7", "unexplained", &["66.00"]),
+    ("D8", "booked_twice", &["200.00", "100.00"]),
+    ("D9", "sign_reversed", &["72.00", "-72.00"]),
+    ("D10", "key_mismatch", &["invoice", "40.00"]),
+    ("X1", "unexplained", &["30.00", "G099887767"]),
+    ("E1", "credit_note", &["G055667788", "-337.44"]),
+    ("N1", "awaiting_invoice", &["175.50"]),
+    ("N2", "awaiting_invoice", &["180.00"]),
+    ("N3", "key_mismatch", &["invoice_id", "G099887766"]),
+];
+
 fn check_reconciliation(run: &Path) {
     let rows = read_csv(&run.join("reconciliation.csv"));
     assert_eq!(
@@ -854,6 +892,19 @@ fn check_reconciliation(run: &Path) {
             ledger_rows,
             "{tag} ledger_rows"
         );
+        let (code, detail) = (&r["explanation"], &r["explanation_detail"]);
+        match EXPLAINED.iter().find(|e| e.0 == tag) {
+            Some((_, want, names)) => {
+                assert_eq!(code, want, "{tag} explanation ({detail})");
+                for n in *names {
+                    assert!(detail.contains(n), "{tag}: {detail:?} does not name {n}");
+                }
+            }
+            None => assert!(
+                status == "matched" && code.is_empty() && detail.is_empty(),
+                "{tag}: a matched row has no explanation, got {code:?} {detail:?}"
+            ),
+        }
     }
 }
 
@@ -999,6 +1050,52 @@ fn default_ledger_reconciles_to_the_planted_outcome() {
         .collect();
     assert_eq!(balances, ["EUR", "USD"]);
     assert_eq!(summary["rejected_ledger_rows"]["duplicate entry_id"], 1);
+
+    // explanations per currency and code (sample-data/README.md, "Per currency and explanation")
+    let explanations: Vec<(String, String, u64, Decimal)> = summary["explanations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["currency"].as_str().unwrap().to_owned(),
+                e["code"].as_str().unwrap().to_owned(),
+                e["rows"].as_u64().unwrap(),
+                dec(e["difference"].as_str().unwrap()),
+            )
+        })
+        .collect();
+    let want = [
+        ("EUR", "zero_amount", 1, "0.00"),
+        ("EUR", "credit_note", 2, "0.00"),
+        ("EUR", "key_mismatch", 2, "0.00"),
+        ("EUR", "rounding", 1, "0.010001"),
+        ("EUR", "billed_twice", 1, "37.60"),
+        ("EUR", "tax_included", 1, "-19.57"),
+        ("EUR", "quantity", 1, "18.80"),
+        ("EUR", "unexplained", 3, "-57.20"),
+        ("EUR", "awaiting_invoice", 1, "-175.50"),
+        ("USD", "key_mismatch", 2, "0.00"),
+        ("USD", "sign_reversed", 1, "-144.00"),
+        ("USD", "booked_twice", 1, "-100.00"),
+        ("USD", "unit_price", 1, "-6.00"),
+        ("USD", "unexplained", 5, "1506.77"),
+        ("USD", "awaiting_invoice", 1, "-180.00"),
+    ]
+    .map(|(c, code, n, d)| (c.to_owned(), code.to_owned(), n, dec(d)));
+    assert_eq!(explanations, want);
+    let md = std::fs::read_to_string(run.join("summary.md")).unwrap();
+    assert!(md.contains("| USD | sign_reversed | 1 | -144.00"), "{md}");
+
+    // line checks: C-14 is 0.03 off Microsoft's formula; C-15 exactly 0.01 off is not listed
+    // (ROUNDDOWN(71.37 × 0.9530, 2) × 3 = 68.01 × 3 = 204.03 against the billed 204.06)
+    assert_eq!(summary["line_checks"], 1);
+    let checks = read_csv(&run.join("line_checks.csv"));
+    assert_eq!(checks.len(), 1);
+    assert_eq!(checks[0]["invoice_id"], "G055667788");
+    assert_eq!(dec(&checks[0]["subtotal"]), dec("204.06"));
+    assert_eq!(dec(&checks[0]["expected_subtotal"]), dec("204.03"));
+    assert_eq!(dec(&checks[0]["difference"]), dec("0.03"));
 }
 
 #[test]
