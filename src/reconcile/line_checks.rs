@@ -14,7 +14,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use super::explain::decimal;
 use super::text_columns;
 use crate::error::{Error, Result};
-use crate::money::{self, decimal_values};
+use crate::money::{self, decimal_values, pow10};
 
 /// One line that breaks the formula.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,40 +48,115 @@ pub(crate) fn expected_subtotal(
     }
 }
 
-/// A decimal column's cells as `Decimal`s (absent column or null cell: `None`).
-fn decimals(df: &DataFrame, name: &str) -> Result<Vec<Option<Decimal>>> {
-    let Ok(column) = df.column(name) else {
-        return Ok(vec![None; df.height()]);
+/// A cell as (mantissa, scale).
+type Cell = (i128, u32);
+
+/// `v` (at `scale`) truncated toward zero to cents, at scale 2 (`None` on overflow).
+fn down_to_cents(v: i128, scale: u32) -> Option<i128> {
+    if scale >= 2 {
+        Some(v / pow10(scale - 2))
+    } else {
+        v.checked_mul(pow10(2 - scale))
+    }
+}
+
+/// The screen run on every line: whether `subtotal` breaks the formula by more than 0.01, in
+/// exact integer arithmetic on the mantissas (Rust's `/` truncates toward zero, as ROUNDDOWN).
+/// `None` when a product would not fit (then [`expected_subtotal`] decides). The lines it flags
+/// are computed again with `Decimal` for the report; a property test holds the two equal.
+pub(crate) fn breaks_formula(
+    usage: bool,
+    (p, sp): Cell,
+    (q, sq): Cell,
+    (r, sr): Cell,
+    (st, ss): Cell,
+) -> Option<bool> {
+    // scales beyond this would overflow 10^n itself
+    if sp + sq > 36 || sp + sr > 36 || sq + 2 > 36 || sr + 2 > 36 || ss > 36 {
+        return None;
+    }
+    let (expected, es) = if usage {
+        let cents = down_to_cents(p.checked_mul(q)?, sp + sq)?;
+        (down_to_cents(cents.checked_mul(r)?, 2 + sr)?, 2)
+    } else {
+        let cents = down_to_cents(p.checked_mul(r)?, sp + sr)?;
+        (cents.checked_mul(q)?, 2 + sq)
     };
-    let (values, scale) = decimal_values(column).map_err(|e| Error::polars("line checks", e))?;
-    Ok(values
-        .into_iter()
-        .map(|v| v.and_then(|v| decimal(v, scale)))
-        .collect())
+    let s = es.max(ss);
+    let diff = st
+        .checked_mul(pow10(s - ss))?
+        .checked_sub(expected.checked_mul(pow10(s - es))?)?;
+    Some(diff.abs() > pow10(s - 2))
+}
+
+/// A decimal column's mantissas and scale (absent column: no values).
+struct Cells {
+    values: Vec<Option<i128>>,
+    scale: u32,
+}
+
+impl Cells {
+    fn of(df: &DataFrame, name: &str) -> Result<Cells> {
+        let Ok(column) = df.column(name) else {
+            return Ok(Cells {
+                values: Vec::new(),
+                scale: 0,
+            });
+        };
+        let (values, scale) =
+            decimal_values(column).map_err(|e| Error::polars("line checks", e))?;
+        Ok(Cells { values, scale })
+    }
+
+    /// Row `row`'s mantissa and scale.
+    fn cell(&self, row: usize) -> Option<Cell> {
+        Some(((*self.values.get(row)?)?, self.scale))
+    }
+
+    /// Row `row` as a `Decimal` (`None`: empty, or too large for one).
+    fn at(&self, row: usize) -> Option<Decimal> {
+        let v = (*self.values.get(row)?)?;
+        // the direct form fits nearly always; `decimal` drops trailing zeros when it does not
+        Decimal::try_from_i128_with_scale(v, self.scale)
+            .ok()
+            .or_else(|| decimal(v, self.scale))
+    }
 }
 
 /// The lines of a charges batch that break the formula.
 pub(crate) fn check(charges: &DataFrame) -> Result<Vec<LineCheck>> {
-    let prices = decimals(charges, "effective_unit_price")?;
-    if prices.iter().all(Option::is_none) {
+    let prices = Cells::of(charges, "effective_unit_price")?;
+    let rates = Cells::of(charges, "pc_to_bc_exchange_rate")?;
+    if prices.values.iter().all(Option::is_none) || rates.values.iter().all(Option::is_none) {
         return Ok(Vec::new());
     }
-    let rates = decimals(charges, "pc_to_bc_exchange_rate")?;
-    let billable = decimals(charges, "billable_quantity")?;
-    let quantity = decimals(charges, "quantity")?;
-    let subtotals = decimals(charges, "subtotal")?;
+    let billable = Cells::of(charges, "billable_quantity")?;
+    let quantity = Cells::of(charges, "quantity")?;
+    let subtotals = Cells::of(charges, "subtotal")?;
     let text = text_columns(charges, &["invoice_id", "line_ref", "charge_category"])?;
     let mut out = Vec::new();
-    for (row, price) in prices.iter().enumerate() {
-        let (Some(price), Some(rate), Some(q), Some(subtotal)) = (
-            *price,
-            rates[row],
-            billable[row].or(quantity[row]),
-            subtotals[row],
+    let categories: Vec<Option<&str>> = text[2].iter().collect();
+    for (row, category) in categories.into_iter().enumerate() {
+        let (Some(p), Some(r), Some(q), Some(st)) = (
+            prices.cell(row),
+            rates.cell(row),
+            billable.cell(row).or_else(|| quantity.cell(row)),
+            subtotals.cell(row),
         ) else {
             continue;
         };
-        let category = text[2].get(row).unwrap_or("");
+        let category = category.unwrap_or("");
+        if breaks_formula(category == "usage", p, q, r, st) == Some(false) {
+            continue;
+        }
+        let (Some(price), Some(rate), Some(q), Some(subtotal)) = (
+            prices.at(row),
+            rates.at(row),
+            billable.at(row).or_else(|| quantity.at(row)),
+            subtotals.at(row),
+        ) else {
+            continue;
+        };
         let Some(expected) = expected_subtotal(category == "usage", price, q, rate) else {
             continue;
         };
@@ -176,6 +251,28 @@ mod tests {
             expected_subtotal(true, d("3.333"), d("3"), d("0.5")),
             Some(d("4.99"))
         );
+    }
+
+    proptest::proptest! {
+        /// The integer screen and the `Decimal` formula agree on every line they both can compute.
+        #[test]
+        fn the_integer_screen_agrees_with_decimal_arithmetic(
+            usage: bool,
+            p in -10_000_000_000i128..10_000_000_000, sp in 0u32..20,
+            q in 0i128..100_000_000, sq in 0u32..8,
+            r in 1i128..2_000_000, sr in 0u32..8,
+            off in -300i128..300,
+        ) {
+            let dec = |v: i128, s: u32| Decimal::from_i128_with_scale(v, s);
+            let expected = expected_subtotal(usage, dec(p, sp), dec(q, sq), dec(r, sr)).unwrap();
+            // a subtotal near the expected one: at cents plus a few thousandths of noise
+            let subtotal = expected + dec(off, 3);
+            let mut st = subtotal;
+            st.rescale(st.scale().max(2));
+            let cell = (st.mantissa(), st.scale());
+            let fast = breaks_formula(usage, (p, sp), (q, sq), (r, sr), cell);
+            proptest::prop_assert_eq!(fast, Some((subtotal - expected).abs() > ALLOWED));
+        }
     }
 
     #[test]
