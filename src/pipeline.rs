@@ -145,7 +145,10 @@ struct Streamed {
     usage_rows: usize,
     /// The Partner Center side of the reconciliation, summed per grain row.
     sums: reconcile::ChargeSums,
+    /// The ledger's rejected rows and files.
     ledger: Ledger,
+    /// The ledger side, summed per grain row.
+    entries: reconcile::EntrySums,
 }
 
 /// Streams the charges from the parse tasks into their reports and the Partner Center side of
@@ -164,9 +167,19 @@ fn stream(
     let mut usage_out = report::TableWriter::create(dir, "usage_line_items", &schema, formats)?;
     let mut sums = reconcile::ChargeSums::new(rules);
     let (streamed, ledger, normalise_time, ledger_time) = std::thread::scope(|scope| {
+        // the ledger is summed per grain row as it is read, beside the charges
         let ledger_job = scope.spawn(|| {
             let t = Instant::now();
-            (ledger::load(ledger_files, &cfg.ledger), t.elapsed())
+            let fields: Vec<ledger::Field> = rules
+                .grain
+                .iter()
+                .map(|k| ledger::field(k.ledger).expect("grain keys are ledger fields"))
+                .collect();
+            let mut entries = reconcile::EntrySums::new(rules, snap.outside_period.clone());
+            let loaded = ledger::load(ledger_files, &cfg.ledger, &mut |e| {
+                entries.add(fields.iter().map(|f| Some(e.at(*f))), e.amount, e.quantity)
+            });
+            (loaded.map(|l| (l, entries)), t.elapsed())
         });
         let t = Instant::now();
         let streamed = normalise::stream(snap, |batch| {
@@ -185,7 +198,7 @@ fn stream(
         let (ledger, ledger_time) = ledger_job.join().expect("the ledger thread does not panic");
         (streamed, ledger, normalise_time, ledger_time)
     });
-    let ((charge_rows, usage_rows), ledger) = (streamed?, ledger?);
+    let ((charge_rows, usage_rows), (ledger, entries)) = (streamed?, ledger?);
     record(timings, "normalise", normalise_time);
     record(timings, "ledger", ledger_time);
     Ok(Streamed {
@@ -193,6 +206,7 @@ fn stream(
         usage_rows,
         sums,
         ledger,
+        entries,
     })
 }
 
@@ -211,10 +225,9 @@ struct Reconciled {
 /// ties every invoice to its lines.
 fn reconcile(snap: &Snapshot, s: Streamed, timings: &mut Timings) -> Result<Reconciled> {
     let invoices = normalise::invoices_frame(&snap.invoices)?;
-    let (in_scope, outside_period) =
-        ledger::without_invoices(&s.ledger.accepted, &snap.outside_period)?;
+    let outside_period = s.entries.outside_rows;
     let t = Instant::now();
-    let outcome = s.sums.finish(&in_scope, &invoices, None)?;
+    let outcome = s.sums.finish(s.entries, &invoices, None)?;
     record(timings, "reconcile", t.elapsed());
     Ok(Reconciled {
         outcome,
@@ -267,7 +280,7 @@ fn counts(snap: &Snapshot, r: &Reconciled) -> Vec<(&'static str, usize)> {
         ("charges", r.charge_rows),
         ("usage_line_items", r.usage_rows),
         ("ledger_rows", r.ledger.files.iter().map(|f| f.rows).sum()),
-        ("ledger_accepted", r.ledger.accepted.height()),
+        ("ledger_accepted", r.ledger.accepted),
         ("ledger_outside_period", r.outside_period),
         ("ledger_rejected", r.ledger.rejected.height()),
         ("grain_rows", r.outcome.reconciliation.height()),

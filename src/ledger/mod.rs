@@ -1,7 +1,9 @@
-//! Ledger CSVs → accepted entries (a polars frame) + rejected rows (with file, line and reason).
+//! Ledger CSVs → accepted entries (handed on one by one as they are read) + rejected rows (with
+//! file, line and reason).
 //!
 //! Every input row ends in exactly one of the two. Files are read in sorted path order and rows
-//! in file order, so "the first `entry_id` stays" is well defined across files.
+//! in file order, so "the first `entry_id` stays" is well defined across files. Files are streamed:
+//! neither a file nor its accepted rows are held, so memory follows the rejected rows and the ids.
 
 pub mod config;
 
@@ -14,14 +16,12 @@ use sha2::{Digest, Sha256};
 
 pub(crate) use self::config::LedgerConfig;
 use crate::error::{Error, Result};
-use crate::model::epoch_days;
-use crate::money::{self, DecimalBuilder, DecimalError};
+use crate::money::{self, DecimalError};
 
-/// What a ledger field holds, which decides how it is checked and whether the accepted frame
-/// keeps it.
+/// What a ledger field holds, which decides how it is checked and whether it can be a grain key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum FieldKind {
-    /// An id or grain key: kept in the accepted frame as trimmed text.
+    /// An id or grain key: trimmed text.
     Key,
     /// A date in `ledger.date_format`.
     Date,
@@ -102,14 +102,6 @@ pub(crate) fn field_names() -> impl Iterator<Item = &'static str> {
     FIELDS.iter().map(|f| f.name)
 }
 
-/// The fields kept in the accepted frame as text (the possible grain keys and the id).
-pub(crate) fn kept_text() -> impl Iterator<Item = Field> {
-    FIELDS
-        .iter()
-        .filter(|f| f.kind == FieldKind::Key)
-        .map(|f| f.field)
-}
-
 /// A ledger file matched by a configured path or glob.
 #[derive(Debug, Clone)]
 pub(crate) struct LedgerFile {
@@ -133,9 +125,8 @@ pub(crate) struct FileStats {
 /// The loaded ledger.
 #[derive(Debug)]
 pub(crate) struct Ledger {
-    /// Accepted rows: the [`FieldKind::Key`] fields as text (trimmed), `posting_date`, `amount`
-    /// and `quantity` (decimals).
-    pub(crate) accepted: DataFrame,
+    /// Rows accepted (each handed to the caller as it was read).
+    pub(crate) accepted: usize,
     /// Rejected rows: `file, line, reason`, then every file's own columns (raw text).
     pub(crate) rejected: DataFrame,
     /// Rejected rows per reason code (`invalid amount`, `duplicate entry_id`, …).
@@ -202,42 +193,90 @@ pub(crate) fn resolve(patterns: &[String], base: &Path) -> Result<Vec<LedgerFile
     Ok(files.into_values().collect())
 }
 
-/// Counts physical lines up to each record's start, the way spreadsheets and Python's universal
-/// newlines do: `\r\n`, a lone `\n` and a lone `\r` (even inside a quoted field) each end a line.
-#[derive(Debug, Default)]
-struct LineCounter {
-    pos: usize,
-    breaks: u64,
-    prev_cr: bool,
+/// A ledger file as the csv reader pulls it: hashes every byte (the file's sha256), drops a
+/// leading UTF-8 BOM, and notes where the line breaks are, so that a record's physical line is
+/// known without holding the file. Lines are counted the way spreadsheets and Python's universal
+/// newlines do: `\r\n`, a lone `\n` and a lone `\r` (even inside a quoted field) each end one.
+struct Tap<R> {
+    inner: R,
+    sha: Sha256,
+    /// Offset (after any BOM) of the next byte read.
+    offset: u64,
+    /// Line breaks read but not yet counted: `[start, end)` offsets (a `\r\n` is one break).
+    breaks: std::collections::VecDeque<(u64, u64)>,
+    /// Breaks counted so far (before the last record asked for).
+    counted: u64,
+    /// Offset of the last `\r` read: a `\n` right after it ends the same break.
+    last_cr: Option<u64>,
 }
 
-impl LineCounter {
+/// The UTF-8 byte order mark.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+impl<R: std::io::BufRead> Tap<R> {
+    fn new(mut inner: R) -> std::io::Result<Self> {
+        let mut sha = Sha256::new();
+        if inner.fill_buf()?.starts_with(BOM) {
+            sha.update(BOM);
+            inner.consume(BOM.len());
+        }
+        Ok(Tap {
+            inner,
+            sha,
+            offset: 0,
+            breaks: Default::default(),
+            counted: 0,
+            last_cr: None,
+        })
+    }
+
     /// The 1-based line where the record reported at `pos` starts. The csv reader places a
     /// record's start before the line breaks that precede it (the `\n` of a CRLF, blank lines),
     /// so those are skipped first. Records must be asked for in file order.
-    fn record_line(&mut self, body: &[u8], pos: Option<&csv::Position>) -> u64 {
-        let Some(p) = pos else { return 0 };
-        let mut start = (p.byte() as usize).min(body.len());
-        while start < body.len() && matches!(body[start], b'\r' | b'\n') {
-            start += 1;
+    fn record_line(&mut self, pos: Option<&csv::Position>) -> u64 {
+        let Some(p) = pos.map(|p| p.byte()) else {
+            return 0;
+        };
+        let mut cursor = p;
+        while let Some(&(start, end)) = self.breaks.front() {
+            if start >= p && start != cursor {
+                break;
+            }
+            self.counted += 1;
+            cursor = cursor.max(end);
+            self.breaks.pop_front();
         }
-        for &c in &body[self.pos.min(start)..start] {
-            match c {
-                b'\r' => {
-                    self.breaks += 1;
-                    self.prev_cr = true;
+        self.counted + 1
+    }
+
+    /// Reads what the csv reader left (nothing, normally) and returns the file's sha256.
+    fn finish(mut self) -> std::io::Result<String> {
+        std::io::copy(&mut self, &mut std::io::sink())?;
+        Ok(format!("{:x}", self.sha.finalize()))
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for Tap<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let got = &buf[..n];
+        self.sha.update(got);
+        for i in memchr::memchr2_iter(b'\r', b'\n', got) {
+            let at = self.offset + i as u64;
+            if got[i] == b'\r' {
+                self.breaks.push_back((at, at + 1));
+                self.last_cr = Some(at);
+            } else if self.last_cr.is_some_and(|cr| cr + 1 == at) {
+                // the \n of a \r\n ends the \r's break (counted already if it was popped)
+                if let Some(last) = self.breaks.back_mut().filter(|b| b.0 + 1 == at) {
+                    last.1 = at + 1;
                 }
-                b'\n' => {
-                    if !self.prev_cr {
-                        self.breaks += 1;
-                    }
-                    self.prev_cr = false;
-                }
-                _ => self.prev_cr = false,
+            } else {
+                self.breaks.push_back((at, at + 1));
             }
         }
-        self.pos = self.pos.max(start);
-        self.breaks + 1
+        self.offset += n as u64;
+        Ok(n)
     }
 }
 
@@ -250,29 +289,43 @@ struct Rejected {
     fields: Vec<String>,
 }
 
-/// Builders for the accepted frame.
-struct Accepted {
-    /// One per [`kept_text`] field, in that order.
-    text: Vec<StringChunkedBuilder>,
-    posting_date: Vec<i32>,
-    amount: DecimalBuilder,
-    quantity: DecimalBuilder,
+/// An accepted ledger row, as the reader hands it on.
+pub(crate) struct Entry<'r> {
+    row: Row<'r, 'r>,
+    /// `amount` at [`money::MONEY_SCALE`].
+    pub(crate) amount: i128,
+    /// `quantity` at [`money::MONEY_SCALE`], when the row has one.
+    pub(crate) quantity: Option<i128>,
 }
 
-/// Loads every ledger file.
-pub(crate) fn load(files: &[LedgerFile], config: &LedgerConfig) -> Result<Ledger> {
+impl Entry<'_> {
+    /// The trimmed cell of field `f` ("" when the file has no such column).
+    pub(crate) fn at(&self, f: Field) -> &str {
+        self.row.at(f)
+    }
+}
+
+/// The field a contract name (or `invoice_id`, the reports' name for `invoice_number`) names.
+pub(crate) fn field(name: &str) -> Option<Field> {
+    let name = if name == "invoice_id" {
+        "invoice_number"
+    } else {
+        name
+    };
+    FIELDS.iter().find(|f| f.name == name).map(|f| f.field)
+}
+
+/// Reads every ledger file, handing each accepted row to `on_entry` as it is read.
+pub(crate) fn load(
+    files: &[LedgerFile],
+    config: &LedgerConfig,
+    on_entry: &mut dyn FnMut(&Entry<'_>),
+) -> Result<Ledger> {
     let mut reader = Reader {
         files,
         config,
-        kept: kept_text().collect(),
-        accepted: Accepted {
-            text: kept_text()
-                .map(|f| StringChunkedBuilder::new(f.name().into(), 1024))
-                .collect(),
-            posting_date: Vec::new(),
-            amount: DecimalBuilder::new(money::MONEY_SCALE, 1024),
-            quantity: DecimalBuilder::new(money::RATE_SCALE, 1024),
-        },
+        on_entry,
+        accepted: 0,
         rejected: Vec::new(),
         first_seen: PlHashMap::new(),
     };
@@ -296,7 +349,6 @@ pub(crate) fn load(files: &[LedgerFile], config: &LedgerConfig) -> Result<Ledger
     }
     let t0 = std::time::Instant::now();
     let pe = |e| Error::polars("ledger frame", e);
-    let accepted = accepted_frame(accepted).map_err(pe)?;
     let rejected = rejected_frame(files, &headers, rejected).map_err(pe)?;
     tracing::debug!(ms = t0.elapsed().as_millis() as u64, "ledger frames");
     Ok(Ledger {
@@ -307,33 +359,12 @@ pub(crate) fn load(files: &[LedgerFile], config: &LedgerConfig) -> Result<Ledger
     })
 }
 
-/// The accepted frame: the kept text fields, `posting_date`, `amount`, `quantity` (null where
-/// the row has none).
-fn accepted_frame(acc: Accepted) -> PolarsResult<DataFrame> {
-    let n = acc.posting_date.len();
-    let scale = acc.amount.digits().max(2);
-    let mut cols: Vec<Column> = acc
-        .text
-        .into_iter()
-        .map(|b| b.finish().into_column())
-        .collect();
-    cols.push(crate::model::date_column(
-        "posting_date",
-        acc.posting_date.into_iter().map(Some).collect(),
-    )?);
-    cols.push(acc.amount.into_column("amount", scale)?);
-    let scale = acc.quantity.digits();
-    cols.push(acc.quantity.into_column("quantity", scale)?);
-    DataFrame::new(n, cols)
-}
-
 /// Reads the files one after another into accepted and rejected rows.
 struct Reader<'a> {
     files: &'a [LedgerFile],
     config: &'a LedgerConfig,
-    /// [`kept_text`], collected once.
-    kept: Vec<Field>,
-    accepted: Accepted,
+    on_entry: &'a mut dyn FnMut(&Entry<'_>),
+    accepted: usize,
     rejected: Vec<Rejected>,
     /// Each entry id's first row: (file index, line).
     first_seen: PlHashMap<String, (usize, u64)>,
@@ -351,28 +382,27 @@ impl Reader<'_> {
     /// Reads file number `fi`; returns its header, its row count and its sha256.
     fn read_file(&mut self, fi: usize) -> Result<(Vec<String>, usize, String)> {
         let path = &self.files[fi].path;
-        // whole file in memory: it is fingerprinted, and record start lines are computed from it
-        let bytes = std::fs::read(path)
-            .map_err(|e| Error::input_file(path, format!("cannot read the ledger file: {e}")))?;
+        let cannot_read = |e: &dyn std::fmt::Display| {
+            Error::input_file(path, format!("cannot read the ledger file: {e}"))
+        };
+        let file = std::fs::File::open(path).map_err(|e| cannot_read(&e))?;
         let t0 = std::time::Instant::now();
-        let sha = format!("{:x}", Sha256::digest(&bytes));
-        tracing::debug!(ms = t0.elapsed().as_millis() as u64, "ledger sha256");
-        let body = crate::model::strip_bom(&bytes);
+        let tap = Tap::new(std::io::BufReader::with_capacity(1 << 16, file))
+            .map_err(|e| cannot_read(&e))?;
         let mut reader = csv::ReaderBuilder::new()
             .delimiter(self.config.delimiter.byte())
             .has_headers(true)
             .flexible(true)
-            .from_reader(body);
+            .from_reader(tap);
         let header = self.header(path, &mut reader)?;
         let mut rec = csv::ByteRecord::new();
         let mut rows = 0;
-        let mut lines = LineCounter::default();
         while reader
             .read_byte_record(&mut rec)
             .map_err(|e| Error::input_file(path, format!("cannot read: {e}")))?
         {
             rows += 1;
-            let line = lines.record_line(body, rec.position());
+            let line = reader.get_mut().record_line(rec.position());
             if let Err((code, detail)) = self.take_row(fi, line, &header, &rec) {
                 self.rejected.push(Rejected {
                     file: fi,
@@ -386,6 +416,7 @@ impl Reader<'_> {
                 });
             }
         }
+        let sha = reader.into_inner().finish().map_err(|e| cannot_read(&e))?;
         tracing::debug!(
             ms = t0.elapsed().as_millis() as u64,
             rows,
@@ -395,7 +426,7 @@ impl Reader<'_> {
     }
 
     /// Reads the header row and finds the fields' columns; a missing required one stops the run.
-    fn header(&self, path: &Path, reader: &mut csv::Reader<&[u8]>) -> Result<Header> {
+    fn header<R: std::io::Read>(&self, path: &Path, reader: &mut csv::Reader<R>) -> Result<Header> {
         let names: Vec<String> = reader
             .byte_headers()
             .map_err(|e| Error::input_line(path, 1, format!("cannot read the header row: {e}")))?
@@ -479,20 +510,18 @@ impl Reader<'_> {
         }
         self.first_seen.insert(id.to_owned(), (fi, line));
         let ok = check_row(&row, self.config)?;
-        let acc = &mut self.accepted;
-        for (b, f) in acc.text.iter_mut().zip(&self.kept) {
-            b.append_value(row.at(*f));
-        }
-        acc.posting_date.push(epoch_days(ok.posting_date));
-        acc.amount.push(Some(ok.amount));
-        acc.quantity.push(ok.quantity);
+        self.accepted += 1;
+        (self.on_entry)(&Entry {
+            row,
+            amount: ok.amount.value,
+            quantity: ok.quantity.map(|q| q.value),
+        });
         Ok(())
     }
 }
 
-/// The parsed required values of a valid row.
+/// The parsed values of a valid row (the dates are checked, not kept).
 struct ValidRow {
-    posting_date: NaiveDate,
     amount: money::Scaled,
     quantity: Option<money::Scaled>,
 }
@@ -533,7 +562,7 @@ fn check_row(row: &Row<'_, '_>, config: &LedgerConfig) -> Result<ValidRow, (&'st
             })
         };
     let separator = config.decimal_separator.as_char();
-    let posting_date = date(Field::PostingDate, "invalid posting_date")?
+    date(Field::PostingDate, "invalid posting_date")?
         .ok_or(("invalid posting_date", "posting_date is empty".to_owned()))?;
     if row.at(Field::CustomerId).is_empty() {
         return Err(("missing customer_id", "customer_id is empty".into()));
@@ -566,7 +595,7 @@ fn check_row(row: &Row<'_, '_>, config: &LedgerConfig) -> Result<ValidRow, (&'st
         None
     } else {
         Some(
-            money::parse_ledger_amount(q, separator, money::RATE_SCALE).map_err(|e| {
+            money::parse_ledger_amount(q, separator, money::MONEY_SCALE).map_err(|e| {
                 (
                     "invalid quantity",
                     amount_problem("quantity", q, separator, &e),
@@ -574,11 +603,7 @@ fn check_row(row: &Row<'_, '_>, config: &LedgerConfig) -> Result<ValidRow, (&'st
             })?,
         )
     };
-    Ok(ValidRow {
-        posting_date,
-        amount,
-        quantity,
-    })
+    Ok(ValidRow { amount, quantity })
 }
 
 fn amount_problem(field: &str, text: &str, sep: char, e: &DecimalError) -> String {
@@ -633,43 +658,26 @@ fn rejected_frame(
     DataFrame::new(n, cols)
 }
 
-/// Leaves out accepted rows booked against one of `invoices` (trimmed, upper-cased ids): with
-/// `--period`, entries of invoices outside the months are not compared (they would all look
-/// `missing_in_invoice`). Returns the kept rows and how many were left out.
-pub(crate) fn without_invoices(
-    accepted: &DataFrame,
-    invoices: &std::collections::BTreeSet<String>,
-) -> Result<(DataFrame, usize)> {
-    if invoices.is_empty() {
-        return Ok((accepted.clone(), 0));
-    }
-    let pe = |e| Error::polars("ledger period filter", e);
-    let numbers = accepted
-        .column("invoice_number")
-        .map_err(pe)?
-        .str()
-        .map_err(pe)?;
-    let keep: BooleanChunked = numbers
-        .iter()
-        .map(|n| !invoices.contains(&n.unwrap_or("").trim().to_uppercase()))
-        .collect_ca("keep".into());
-    let kept = accepted.filter(&keep).map_err(pe)?;
-    let dropped = accepted.height() - kept.height();
-    Ok((kept, dropped))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn starts(data: &[u8]) -> Vec<u64> {
-        let mut r = csv::ReaderBuilder::new().flexible(true).from_reader(data);
+        starts_read(data, usize::MAX)
+    }
+
+    /// Record start lines when the file arrives `chunk` bytes at a time (a `\r\n` may be split).
+    fn starts_read(data: &[u8], chunk: usize) -> Vec<u64> {
+        let reader = std::io::BufReader::with_capacity(chunk.min(1 << 16), data);
+        let mut r = csv::ReaderBuilder::new()
+            .flexible(true)
+            .buffer_capacity(chunk.clamp(1, 1 << 16))
+            .from_reader(Tap::new(reader).unwrap());
         r.byte_headers().unwrap();
         let mut rec = csv::ByteRecord::new();
-        let mut lines = LineCounter::default();
         let mut out = Vec::new();
         while r.read_byte_record(&mut rec).unwrap() {
-            out.push(lines.record_line(data, rec.position()));
+            out.push(r.get_mut().record_line(rec.position()));
         }
         out
     }
@@ -684,5 +692,21 @@ mod tests {
             [2, 4],
             "a CR inside quotes ends a physical line too"
         );
+        // read a few bytes at a time: breaks split between reads count the same
+        for data in [
+            &b"h,i\r\nA,1\r\nB,\"x\r\ny\"\r\n\r\nC,3\r\n"[..],
+            b"h,i\rA,1\r\rB,\"x\ry\"\rC,3",
+            b"\xEF\xBB\xBFh,i\n\r\nA,1\n\rB,2\r\n",
+        ] {
+            let whole = starts(data);
+            for chunk in 1..8 {
+                assert_eq!(
+                    starts_read(data, chunk),
+                    whole,
+                    "chunks of {chunk}: {data:?}"
+                );
+            }
+        }
+        assert_eq!(starts(b"h,i\rA,1\r\rB,\"x\ry\"\rC,3"), [2, 4, 6]);
     }
 }

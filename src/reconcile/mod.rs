@@ -256,6 +256,18 @@ impl KeyDict {
         self.raw.insert(r.to_owned(), id);
         id
     }
+
+    /// The id of an already folded value (`shown`: its first spelling, if it is new here).
+    fn id_of_folded(&mut self, folded: &str, shown: &str) -> u32 {
+        if let Some(&id) = self.ids.get(folded) {
+            return id;
+        }
+        let id = self.folded.len() as u32;
+        self.ids.insert(folded.to_owned(), id);
+        self.folded.push(folded.to_owned());
+        self.shown.push(shown.to_owned());
+        id
+    }
 }
 
 /// The most grain keys a grain can have (every key of [`GRAIN_KEYS`]).
@@ -447,13 +459,51 @@ impl Grain {
             for (i, it) in iters.iter_mut().enumerate() {
                 key[i] = self.dicts[i].id(it.next().flatten());
             }
-            let next = self.sums.len() as u32;
-            let at = *self.index.entry(key).or_insert(next);
-            if at == next {
-                self.keys.push(key);
-                self.sums.push(Sides::default());
+            self.add_key(key, sides)?;
+        }
+        Ok(())
+    }
+
+    /// The key of one row's cells (in the grain's order).
+    fn key_of<'a>(&mut self, cells: impl IntoIterator<Item = Option<&'a str>>) -> [u32; MAX_KEYS] {
+        let mut key = [0u32; MAX_KEYS];
+        for ((k, dict), cell) in key.iter_mut().zip(&mut self.dicts).zip(cells) {
+            *k = dict.id(cell);
+        }
+        key
+    }
+
+    /// Adds `sides` to the grain row `key`.
+    fn add_key(&mut self, key: [u32; MAX_KEYS], sides: Sides) -> Result<()> {
+        let next = self.sums.len() as u32;
+        let at = *self.index.entry(key).or_insert(next);
+        if at == next {
+            self.keys.push(key);
+            self.sums.push(Sides::default());
+        }
+        self.sums[at as usize].add(sides)
+    }
+
+    /// Adds every grain row of `other` (same grain, its own key ids).
+    fn merge(&mut self, other: Grain) -> Result<()> {
+        let ids: Vec<Vec<u32>> = other
+            .dicts
+            .iter()
+            .zip(&mut self.dicts)
+            .map(|(o, d)| {
+                o.folded
+                    .iter()
+                    .zip(&o.shown)
+                    .map(|(f, s)| d.id_of_folded(f, s))
+                    .collect()
+            })
+            .collect();
+        for (key, sides) in other.keys.iter().zip(other.sums) {
+            let mut k = [0u32; MAX_KEYS];
+            for (i, ids) in ids.iter().enumerate() {
+                k[i] = ids[key[i] as usize];
             }
-            self.sums[at as usize].add(sides)?;
+            self.add_key(k, sides)?;
         }
         Ok(())
     }
@@ -507,7 +557,111 @@ pub fn reconcile(
 ) -> Result<Outcome> {
     let mut sums = ChargeSums::new(rules);
     sums.add(charges)?;
-    sums.finish(ledger, invoices, None)
+    let mut entries = EntrySums::new(rules, Default::default());
+    entries.add_frame(ledger)?;
+    sums.finish(entries, invoices, None)
+}
+
+/// The ledger side of a reconciliation, summed entry by entry as the ledger is read (so neither
+/// the ledger file nor its rows are held): Σ amount and quantity per grain row, and Σ amount per
+/// currency for the conservation check. Entries of invoices outside `--period` are counted and
+/// left out (they would all look `missing_in_invoice`).
+pub(crate) struct EntrySums {
+    grain: Grain,
+    /// Folded currency → (Σ amount, rows).
+    by_currency: BTreeMap<String, (i128, u64)>,
+    /// Trimmed, upper-cased invoice ids whose entries are left out.
+    outside: std::collections::BTreeSet<String>,
+    /// Entries left out for `outside`.
+    pub(crate) outside_rows: usize,
+    invoice_pos: usize,
+    currency_pos: usize,
+    /// The grain keys' ledger column names (for frames).
+    ledger_names: Vec<&'static str>,
+    /// A sum overflowed (the run stops in `finish`).
+    overflow: bool,
+}
+
+impl EntrySums {
+    /// Empty sums for `rules`' grain, leaving out entries of the `outside` invoices.
+    pub(crate) fn new(rules: &Rules, outside: std::collections::BTreeSet<String>) -> Self {
+        let pos = |name| rules.grain.iter().position(|k| k.name == name);
+        EntrySums {
+            grain: Grain {
+                dicts: rules.grain.iter().map(|k| KeyDict::new(k.upper)).collect(),
+                ..Grain::default()
+            },
+            by_currency: BTreeMap::new(),
+            outside,
+            outside_rows: 0,
+            invoice_pos: pos("invoice_id").expect("grain has invoice_id"),
+            currency_pos: pos("currency").expect("grain has currency"),
+            ledger_names: rules.grain.iter().map(|k| k.ledger).collect(),
+            overflow: false,
+        }
+    }
+
+    /// Adds one entry: its grain key cells (in the grain's order), its amount and quantity (at
+    /// [`money::MONEY_SCALE`]).
+    pub(crate) fn add<'a>(
+        &mut self,
+        cells: impl IntoIterator<Item = Option<&'a str>>,
+        amount: i128,
+        quantity: Option<i128>,
+    ) {
+        self.add_entry(
+            cells,
+            amount,
+            quantity.map_or(Quantity::Missing, Quantity::Exact),
+        );
+    }
+
+    fn add_entry<'a>(
+        &mut self,
+        cells: impl IntoIterator<Item = Option<&'a str>>,
+        amount: i128,
+        quantity: Quantity,
+    ) {
+        let key = self.grain.key_of(cells);
+        if !self.outside.is_empty()
+            && self
+                .outside
+                .contains(self.grain.folded(&key, self.invoice_pos))
+        {
+            self.outside_rows += 1;
+            return;
+        }
+        let currency = self.grain.folded(&key, self.currency_pos);
+        let e = match self.by_currency.get_mut(currency) {
+            Some(e) => e,
+            None => self.by_currency.entry(currency.to_owned()).or_default(),
+        };
+        match e.0.checked_add(amount) {
+            Some(v) => e.0 = v,
+            None => self.overflow = true,
+        }
+        e.1 += 1;
+        if self
+            .grain
+            .add_key(key, Sides::entry(amount, quantity))
+            .is_err()
+        {
+            self.overflow = true;
+        }
+    }
+
+    /// Adds every row of a frame of accepted entries (the grain's ledger fields as text,
+    /// `amount` and optionally `quantity` as decimals).
+    pub(crate) fn add_frame(&mut self, ledger: &DataFrame) -> Result<()> {
+        let cols = text_columns(ledger, &self.ledger_names)?;
+        let booked = amounts(ledger, "amount")?;
+        let quantities = quantities(ledger, "quantity")?;
+        for (row, (&amount, quantity)) in booked.iter().zip(quantities).enumerate() {
+            let cells: Vec<Option<&str>> = cols.iter().map(|c| c.get(row)).collect();
+            self.add_entry(cells, amount, quantity);
+        }
+        Ok(())
+    }
 }
 
 /// The Partner Center side of a reconciliation, summed batch by batch as the charges stream
@@ -579,13 +733,15 @@ impl ChargeSums {
     /// checks that money was conserved.
     pub(crate) fn finish(
         mut self,
-        ledger: &DataFrame,
+        ledger: EntrySums,
         invoices: &DataFrame,
         unbilled: Option<&UnbilledSums>,
     ) -> Result<Outcome> {
+        if ledger.overflow {
+            return Err(Error::Internal("a ledger sum overflows i128".into()));
+        }
         let rules = &self.rules;
         let keys: Vec<&str> = rules.grain.iter().map(|k| k.name).collect();
-        let ledger_keys: Vec<&str> = rules.grain.iter().map(|k| k.ledger).collect();
         let invoice_pos = keys
             .iter()
             .position(|k| *k == "invoice_id")
@@ -596,12 +752,7 @@ impl ChargeSums {
             .expect("grain has currency");
 
         let t0 = std::time::Instant::now();
-        let booked = amounts(ledger, "amount")?;
-        let entries = booked
-            .iter()
-            .zip(quantities(ledger, "quantity")?)
-            .map(|(&a, q)| Sides::entry(a, q));
-        self.grain.add(ledger, &ledger_keys, entries)?;
+        self.grain.merge(ledger.grain)?;
         let grain = &self.grain;
         let mut rows: Vec<(&[u32; MAX_KEYS], &Sides)> =
             grain.keys.iter().zip(&grain.sums).collect();
@@ -725,8 +876,7 @@ impl ChargeSums {
             explanations,
             line_checks: line_checks::frame(std::mem::take(&mut self.line_checks))?,
         };
-        let ledger_sums = sums_by_currency(ledger, "currency", &booked)?;
-        check_conservation(&outcome, &self.by_currency, &ledger_sums)?;
+        check_conservation(&outcome, &self.by_currency, &ledger.by_currency)?;
         Ok(outcome)
     }
 }
@@ -981,9 +1131,10 @@ mod tests {
             let c = charge_column(k.name)
                 .unwrap_or_else(|| panic!("grain key {} is not a charges column", k.name));
             assert_eq!(c.kind, ColumnKind::Text, "grain key {}", k.name);
-            assert!(
-                crate::ledger::kept_text().any(|f| f.name() == k.ledger),
-                "the ledger does not keep grain key {}",
+            assert_eq!(
+                crate::ledger::field(k.ledger).map(|f| f.spec().kind),
+                Some(crate::ledger::FieldKind::Key),
+                "grain key {} is not a ledger key field",
                 k.ledger
             );
         }

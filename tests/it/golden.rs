@@ -1051,6 +1051,30 @@ fn default_ledger_reconciles_to_the_planted_outcome() {
     assert_eq!(balances, ["EUR", "USD"]);
     assert_eq!(summary["rejected_ledger_rows"]["duplicate entry_id"], 1);
 
+    // the ledger files are streamed, never held: their fingerprints are still of every byte (BOM too)
+    use sha2::Digest;
+    let ledgers: Vec<(String, String)> = summary["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["kind"] == "ledger")
+        .map(|i| {
+            (
+                i["path"].as_str().unwrap().to_owned(),
+                i["sha256"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(ledgers.len(), 2);
+    for (path, sha) in &ledgers {
+        let bytes = std::fs::read(root().join(path)).unwrap();
+        assert_eq!(
+            sha,
+            &format!("{:x}", sha2::Sha256::digest(&bytes)),
+            "{path}"
+        );
+    }
+
     // explanations per currency and code (sample-data/README.md, "Per currency and explanation")
     let explanations: Vec<(String, String, u64, Decimal)> = summary["explanations"]
         .as_array()
