@@ -165,6 +165,12 @@ fn stream(
     let schema = normalise::charges_schema();
     let mut charges_out = report::TableWriter::create(dir, "charges", &schema, formats)?;
     let mut usage_out = report::TableWriter::create(dir, "usage_line_items", &schema, formats)?;
+    let mut dataset = match cfg.report.partitioned {
+        true => Some(report::dataset::PartitionedTable::create(
+            dir, "charges", &schema,
+        )?),
+        false => None,
+    };
     let mut sums = reconcile::ChargeSums::new(rules);
     let (streamed, ledger, normalise_time, ledger_time) = std::thread::scope(|scope| {
         // the ledger is summed per grain row as it is read, beside the charges
@@ -185,7 +191,13 @@ fn stream(
         let streamed = normalise::stream(snap, |batch| {
             if batch.billing {
                 let (written, summed) = rayon::join(
-                    || charges_out.write(&batch.frame),
+                    || {
+                        charges_out.write(&batch.frame)?;
+                        match &mut dataset {
+                            Some(d) => d.write(&batch.frame),
+                            None => Ok(()),
+                        }
+                    },
                     || sums.add(&batch.frame),
                 );
                 written.and(summed)
@@ -193,7 +205,12 @@ fn stream(
                 usage_out.write(&batch.frame)
             }
         })
-        .and_then(|()| Ok((charges_out.finish()?, usage_out.finish()?)));
+        .and_then(|()| {
+            if let Some(d) = dataset {
+                d.finish()?;
+            }
+            Ok((charges_out.finish()?, usage_out.finish()?))
+        });
         let normalise_time = t.elapsed();
         let (ledger, ledger_time) = ledger_job.join().expect("the ledger thread does not panic");
         (streamed, ledger, normalise_time, ledger_time)

@@ -85,6 +85,8 @@ pub(crate) struct ReportConfig {
     pub(crate) keep_runs: u32,
     /// The Prometheus textfile rewritten after every run (empty = none).
     pub(crate) metrics_file: PathBuf,
+    /// Also write `charges` as a Hive-partitioned Parquet dataset (`charges/billing_month=…/currency=…/`).
+    pub(crate) partitioned: bool,
 }
 
 impl Default for ReportConfig {
@@ -95,6 +97,7 @@ impl Default for ReportConfig {
             fail_on: FailOn::Difference,
             keep_runs: 0,
             metrics_file: PathBuf::new(),
+            partitioned: false,
         }
     }
 }

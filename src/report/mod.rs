@@ -3,6 +3,7 @@
 //! report files.
 
 pub mod config;
+pub mod dataset;
 pub mod publish;
 pub mod summary;
 pub mod table_csv;
@@ -50,6 +51,32 @@ fn write_error(path: &Path, e: impl std::fmt::Display) -> Error {
 }
 
 impl ParquetTable {
+    /// A Parquet file at `path` for frames of `schema` (Snappy, row groups of [`ROW_GROUP_ROWS`]).
+    fn create(path: PathBuf, schema: &Schema) -> Result<Self> {
+        let file = File::create(&path).map_err(|e| write_error(&path, e))?;
+        let writer = ParquetWriter::new(BufWriter::with_capacity(1 << 20, file))
+            // Snappy: what DuckDB and Spark write by default, read by every Parquet consumer
+            // (Power BI included), and several times faster to write than zstd
+            .with_compression(ParquetCompression::Snappy)
+            .batched(schema)
+            .map_err(|e| write_error(&path, e))?;
+        Ok(ParquetTable {
+            path,
+            writer,
+            pending: Vec::new(),
+            pending_rows: 0,
+        })
+    }
+
+    /// Flushes the last row group and writes the footer.
+    fn finish(mut self) -> Result<()> {
+        self.flush()?;
+        self.writer
+            .finish()
+            .map(|_| ())
+            .map_err(|e| write_error(&self.path, e))
+    }
+
     fn push(&mut self, df: &DataFrame) -> Result<()> {
         self.pending_rows += df.height();
         self.pending.push(df.clone());
@@ -97,20 +124,10 @@ impl TableWriter {
             None
         };
         let parquet = if formats.parquet {
-            let path = dir.join(format!("{name}.parquet"));
-            let file = File::create(&path).map_err(|e| write_error(&path, e))?;
-            let writer = ParquetWriter::new(BufWriter::with_capacity(1 << 20, file))
-                // Snappy: what DuckDB and Spark write by default, read by every Parquet consumer
-                // (Power BI included), and several times faster to write than zstd
-                .with_compression(ParquetCompression::Snappy)
-                .batched(schema)
-                .map_err(|e| write_error(&path, e))?;
-            Some(ParquetTable {
-                path,
-                writer,
-                pending: Vec::new(),
-                pending_rows: 0,
-            })
+            Some(ParquetTable::create(
+                dir.join(format!("{name}.parquet")),
+                schema,
+            )?)
         } else {
             None
         };
@@ -147,9 +164,8 @@ impl TableWriter {
         if let Some((path, mut out)) = self.csv {
             out.flush().map_err(|e| write_error(&path, e))?;
         }
-        if let Some(mut p) = self.parquet {
-            p.flush()?;
-            p.writer.finish().map_err(|e| write_error(&p.path, e))?;
+        if let Some(p) = self.parquet {
+            p.finish()?;
         }
         tracing::debug!(table = %self.name, rows = self.rows, "report written");
         Ok(self.rows)

@@ -5,6 +5,7 @@
 mod api;
 mod bad_input;
 mod common;
+mod dataset;
 mod golden;
 mod nightly;
 mod properties;
