@@ -122,6 +122,8 @@ pub struct Stats {
     pub token_errors: AtomicU64,
     /// Line-item pages answered with the previous page's items (`repeat_pages`).
     pub repeated_pages: AtomicU64,
+    /// Every request counted in `requests`, as `METHOD /path` (no query), in arrival order.
+    pub log: Mutex<Vec<String>>,
 }
 
 impl Stats {
@@ -930,6 +932,7 @@ async fn entry(State(s): State<Arc<Shared>>, req: Request) -> Response {
     let client_request_id = echo_or_new(req.headers(), "client-request-id");
     let method = req.method().clone();
     let path = req.uri().path().to_string();
+    lock(&s.stats.log).push(format!("{method} {path}"));
     if s.opts.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(s.opts.latency_ms)).await;
     }

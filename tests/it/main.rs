@@ -6,6 +6,7 @@ mod api;
 mod bad_input;
 mod common;
 mod golden;
+mod incremental;
 mod nightly;
 mod properties;
 mod shapes;

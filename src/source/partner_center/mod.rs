@@ -6,9 +6,11 @@
 pub mod auth;
 pub mod config;
 pub mod http;
+pub mod incremental;
 pub mod retry;
 pub mod writer;
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -42,6 +44,8 @@ pub(crate) struct FetchOptions {
     pub(crate) dest: PathBuf,
     /// Progress display.
     pub(crate) progress: Progress,
+    /// `--full`: fetch every invoice, reuse nothing from the previous snapshot.
+    pub(crate) full: bool,
 }
 
 /// What a fetch did.
@@ -49,8 +53,10 @@ pub(crate) struct FetchOptions {
 pub(crate) struct FetchOutcome {
     /// The snapshot written.
     pub(crate) snapshot: PathBuf,
-    /// Invoices whose line items were fetched.
+    /// Invoices in the snapshot (fetched or reused).
     pub(crate) invoices_fetched: usize,
+    /// Of those, the invoices hard-linked from the previous snapshot.
+    pub(crate) invoices_reused: usize,
     /// Request counters (retries by reason, bytes).
     pub(crate) stats: Value,
 }
@@ -200,6 +206,8 @@ struct Ctx {
     cfg: Config,
     writer: SnapshotWriter,
     progress: Progress,
+    /// The snapshot invoices are reused from (none with `--full` or on a first fetch).
+    previous: Option<incremental::Previous>,
 }
 
 /// Runs a whole fetch into `opts.dest`.
@@ -243,22 +251,32 @@ pub(crate) fn fetch(cfg: &Config, opts: FetchOptions) -> Result<FetchOutcome> {
     let api = Api::new(http, blob_http, tokens, pc.max_concurrency as usize, policy);
     let writer = SnapshotWriter::new(&opts.dest)?;
     let started = chrono::Utc::now();
+    let line_items = serde_json::to_value(pc.line_items).expect("line_items json");
+    let previous = if opts.full {
+        None
+    } else {
+        incremental::Previous::find(&cfg.source.snapshot_dir, &opts.dest, &line_items)
+    };
     let ctx = Arc::new(Ctx {
         api,
         cfg: cfg.clone(),
         writer,
         progress: opts.progress.clone(),
+        previous,
     });
-    let fetched = runtime.block_on(run_fetch(ctx.clone(), &opts.periods))?;
+    let held = runtime.block_on(run_fetch(ctx.clone(), &opts.periods))?;
+    let fetched = held.len();
+    let reused = held.iter().filter(|(_, from)| from.is_some()).count();
     let mut ctx =
         Arc::into_inner(ctx).ok_or_else(|| Error::Internal("fetch tasks still running".into()))?;
     let stats = ctx.api.stats.to_json();
-    tracing::info!(requests = %stats["requests"], retries_throttled = %stats["retries_throttled"],
+    tracing::info!(invoices = fetched, reused, requests = %stats["requests"], retries_throttled = %stats["retries_throttled"],
         retries_server_error = %stats["retries_server_error"], retries_network = %stats["retries_network"], "fetch done");
     let extra = serde_json::json!({
         "api_base": pc.api_base, "graph_base": pc.graph_base, "line_items": pc.line_items,
         "periods": opts.periods.iter().map(|p| format!("{:04}-{:02}", p.year, p.month)).collect::<Vec<_>>(),
-        "invoices_fetched": fetched, "correlation_id": ctx.api.correlation_id(), "http": stats,
+        "invoices": held.iter().map(|(id, from)| serde_json::json!({"id": id, "reused_from": from})).collect::<Vec<_>>(),
+        "invoices_fetched": fetched - reused, "invoices_reused": reused, "correlation_id": ctx.api.correlation_id(), "http": stats,
     });
     let snapshot = ctx.writer.commit_with(
         &pc.api_base,
@@ -269,16 +287,20 @@ pub(crate) fn fetch(cfg: &Config, opts: FetchOptions) -> Result<FetchOutcome> {
     Ok(FetchOutcome {
         snapshot,
         invoices_fetched: fetched,
+        invoices_reused: reused,
         stats,
     })
 }
 
-async fn run_fetch(ctx: Arc<Ctx>, periods: &[Period]) -> Result<usize> {
+/// Fetches (or reuses) everything; returns the snapshot's invoices in listing order, each with
+/// the run id its files were reused from (`None` = fetched).
+async fn run_fetch(ctx: Arc<Ctx>, periods: &[Period]) -> Result<Vec<(String, Option<String>)>> {
     let summaries = {
         let ctx = ctx.clone();
         tokio::spawn(async move { fetch_summaries(&ctx).await })
     };
-    let invoices = fetch_invoice_pages(&ctx).await?;
+    let (invoices, objects) = fetch_invoice_pages(&ctx).await?;
+    let objects = Arc::new(objects);
     let selected: Vec<(Invoice, Option<NaiveDate>)> = invoices
         .into_iter()
         .map(|inv| {
@@ -299,21 +321,73 @@ async fn run_fetch(ctx: Arc<Ctx>, periods: &[Period]) -> Result<usize> {
     let mut tasks = tokio::task::JoinSet::new();
     for (inv, date) in selected.iter().cloned() {
         let ctx = ctx.clone();
+        let objects = objects.clone();
         let span = tracing::info_span!("invoice", id = %inv.id);
-        tasks.spawn(async move { fetch_invoice(&ctx, &inv, date).await }.instrument(span));
+        tasks.spawn(
+            async move {
+                let reused = reuse_invoice(&ctx, &inv.id, objects.get(&inv.id)).await?;
+                if reused.is_none() {
+                    fetch_invoice(&ctx, &inv, date).await?;
+                }
+                Ok::<_, Error>((inv.id.clone(), reused))
+            }
+            .instrument(span),
+        );
     }
+    let mut held = HashMap::new();
     while let Some(r) = tasks.join_next().await {
-        r.map_err(|e| Error::Internal(format!("fetch task: {e}")))??;
+        let (id, reused) = r.map_err(|e| Error::Internal(format!("fetch task: {e}")))??;
+        held.insert(id, reused);
         ctx.progress.inc();
     }
     summaries
         .await
         .map_err(|e| Error::Internal(format!("summaries task: {e}")))??;
-    Ok(selected.len())
+    Ok(selected
+        .into_iter()
+        .map(|(inv, _)| {
+            let reused = held.remove(&inv.id).flatten();
+            (inv.id, reused)
+        })
+        .collect())
+}
+
+/// Hard-links invoice `id` from the previous snapshot when its invoice object is unchanged and
+/// its files verify; returns the previous run id when it did. A half-linked folder is removed
+/// before the invoice is fetched instead.
+async fn reuse_invoice(ctx: &Arc<Ctx>, id: &str, object: Option<&Value>) -> Result<Option<String>> {
+    let (Some(_), Some(object)) = (&ctx.previous, object) else {
+        return Ok(None);
+    };
+    let (task_ctx, id_owned, object) = (ctx.clone(), id.to_owned(), object.clone());
+    let statement = ctx.cfg.partner_center.statement_pdf && ctx.api.tokens.has_user_credentials();
+    let reused = tokio::task::spawn_blocking(move || {
+        let prev = task_ctx.previous.as_ref().expect("previous snapshot");
+        prev.reuse(&task_ctx.writer, &id_owned, &object, statement)
+    })
+    .await
+    .map_err(|e| Error::Internal(format!("reuse task: {e}")))?;
+    let prev = ctx.previous.as_ref().expect("previous snapshot");
+    match reused {
+        Ok(true) => {
+            tracing::debug!(invoice = %id, from = %prev.run_id, "unchanged: reused from the previous snapshot");
+            Ok(Some(prev.run_id.clone()))
+        }
+        Ok(false) => Ok(None),
+        Err(e) => {
+            tracing::warn!(invoice = %id, error = %e, "cannot reuse the previous snapshot's files: fetching");
+            let folder = ctx
+                .writer
+                .path(&format!("invoices/{}", invoice_folder_name(id)))?;
+            let _ = std::fs::remove_dir_all(&folder);
+            Ok(None)
+        }
+    }
 }
 
 /// `GET /v1/invoices`, every page (offset paging; modern tenants return everything at once).
-async fn fetch_invoice_pages(ctx: &Ctx) -> Result<Vec<Invoice>> {
+/// Also returns every listed document's invoice object by id (what incremental fetch compares).
+async fn fetch_invoice_pages(ctx: &Ctx) -> Result<(Vec<Invoice>, HashMap<String, Value>)> {
     let pc = &ctx.cfg.partner_center;
     let first = api_url(
         &pc.api_base,
@@ -322,6 +396,7 @@ async fn fetch_invoice_pages(ctx: &Ctx) -> Result<Vec<Invoice>> {
     )?;
     let mut url = first.clone();
     let mut invoices = Vec::new();
+    let mut objects = HashMap::new();
     let mut offset = 0usize;
     for n in 1.. {
         let reply = ctx
@@ -330,6 +405,7 @@ async fn fetch_invoice_pages(ctx: &Ctx) -> Result<Vec<Invoice>> {
             .await?;
         ctx.writer
             .write(&format!("invoices/page-{n:04}.json"), &reply.body)?;
+        incremental::listed_objects(&reply.body, &mut objects)?;
         let page: Collection<Invoice> =
             serde_json::from_slice(&fold_member_names(strip_bom(&reply.body))).map_err(|e| {
                 Error::Source(format!(
@@ -360,7 +436,7 @@ async fn fetch_invoice_pages(ctx: &Ctx) -> Result<Vec<Invoice>> {
     // a document listed at the top level and nested is fetched once (the first listing)
     let mut seen = std::collections::HashSet::new();
     invoices.retain(|inv| seen.insert(inv.id.clone()));
-    Ok(invoices)
+    Ok((invoices, objects))
 }
 
 /// `GET /v1/invoices/summaries` (App+User), when a refresh token is configured.
