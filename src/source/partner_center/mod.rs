@@ -1,7 +1,8 @@
 //! The live source: fetches invoice summaries, invoices and every invoice's line items from the
 //! Partner Center REST API (v1 offset and seek paging) and the Graph billed-reconciliation export
-//! (v2), and writes the raw responses as a snapshot in the contract's layout. Everything after the
-//! fetch reads that snapshot through the same code as an offline run.
+//! (v2), plus the unbilled-reconciliation exports, and writes the raw responses as a snapshot in
+//! the contract's layout. Everything after the fetch reads that snapshot through the same code as
+//! an offline run.
 
 pub mod auth;
 pub mod config;
@@ -301,6 +302,17 @@ async fn run_fetch(ctx: Arc<Ctx>, periods: &[Period]) -> Result<Vec<(String, Opt
     };
     let (invoices, objects) = fetch_invoice_pages(&ctx).await?;
     let objects = Arc::new(objects);
+    // the currencies of every listed invoice, before --period
+    let unbilled = ctx.cfg.partner_center.unbilled.then(|| {
+        let currencies: std::collections::BTreeSet<String> = invoices
+            .iter()
+            .filter_map(|i| i.currency_code.as_deref().map(str::trim))
+            .filter(|c| !c.is_empty())
+            .map(str::to_uppercase)
+            .collect();
+        let ctx = ctx.clone();
+        tokio::spawn(async move { fetch_unbilled(&ctx, currencies.into_iter().collect()).await })
+    });
     let selected: Vec<(Invoice, Option<NaiveDate>)> = invoices
         .into_iter()
         .map(|inv| {
@@ -343,6 +355,11 @@ async fn run_fetch(ctx: Arc<Ctx>, periods: &[Period]) -> Result<Vec<(String, Opt
     summaries
         .await
         .map_err(|e| Error::Internal(format!("summaries task: {e}")))??;
+    if let Some(unbilled) = unbilled {
+        unbilled
+            .await
+            .map_err(|e| Error::Internal(format!("unbilled task: {e}")))??;
+    }
     Ok(selected
         .into_iter()
         .map(|(inv, _)| {
@@ -570,10 +587,64 @@ async fn fetch_feed(ctx: &Ctx, id: &str, folder: &str, feed: Feed, currency: &st
     Ok(())
 }
 
-/// The Graph v2 billed-reconciliation export of one invoice: POST, poll (honouring
-/// `Retry-After`) until done or the deadline, manifest (embedded or linked), then every blob
-/// downloaded in parallel from its SAS URL (no bearer token) and saved byte for byte.
+/// The Graph v2 billed-reconciliation export of one invoice, saved under `{folder}/export/`.
 async fn fetch_export(ctx: &Arc<Ctx>, id: &str, folder: &str) -> Result<()> {
+    let body = serde_json::json!({"invoiceId": id, "attributeSet": "full"});
+    match run_export(ctx, "billed", body, &format!("invoice {id}")).await? {
+        ExportEnd::Manifest(manifest) => {
+            save_export(ctx, id, &format!("{folder}/export"), manifest).await
+        }
+        ExportEnd::NoData(op) => Err(Error::Source(format!(
+            "the Graph export of invoice {id} failed: {}",
+            op.get("error").map(|e| e.to_string()).unwrap_or_default()
+        ))),
+    }
+}
+
+/// The `billingPeriod`s of the unbilled reconciliation export, in fetch order.
+const UNBILLED_PERIODS: [&str; 2] = ["current", "last"];
+
+/// The Graph v2 unbilled-reconciliation export for each of `currencies` and both billing
+/// periods, saved under `unbilled/<period>-<currency>/` (manifest and blobs as received). An
+/// export that ends in failedOperation 5000 ("No data available") is empty: its operation
+/// response is kept as `operation.json`.
+async fn fetch_unbilled(ctx: &Arc<Ctx>, currencies: Vec<String>) -> Result<()> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for currency in currencies {
+        for period in UNBILLED_PERIODS {
+            let (ctx, currency) = (ctx.clone(), currency.clone());
+            tasks.spawn(async move {
+                let what = format!("unbilled {period} {currency}");
+                let folder = format!("unbilled/{}", safe_file_name(&format!("{period}-{currency}")));
+                let body = serde_json::json!({"currencyCode": currency, "billingPeriod": period, "attributeSet": "full"});
+                match run_export(&ctx, "unbilled", body, &what).await? {
+                    ExportEnd::Manifest(manifest) => save_export(&ctx, &what, &folder, manifest).await,
+                    ExportEnd::NoData(op) => {
+                        tracing::info!(period, currency = %currency, "no unbilled data");
+                        let text = serde_json::to_vec_pretty(&op).expect("operation json");
+                        ctx.writer.write(&format!("{folder}/operation.json"), &text)
+                    }
+                }
+            });
+        }
+    }
+    while let Some(r) = tasks.join_next().await {
+        r.map_err(|e| Error::Internal(format!("unbilled export task: {e}")))??;
+    }
+    Ok(())
+}
+
+/// How a Graph export ended: its manifest, or failedOperation 5000 ("No data available") with
+/// the operation response.
+enum ExportEnd {
+    Manifest(Value),
+    NoData(Value),
+}
+
+/// Runs one Graph v2 reconciliation export (`which` = `billed` | `unbilled`): POST, poll
+/// (honouring `Retry-After`) until done or the deadline, then the manifest (embedded or linked).
+/// `what` names the export in messages.
+async fn run_export(ctx: &Arc<Ctx>, which: &str, body: Value, what: &str) -> Result<ExportEnd> {
     let pc = &ctx.cfg.partner_center;
     let start = api_url(
         &pc.graph_base,
@@ -582,7 +653,7 @@ async fn fetch_export(ctx: &Arc<Ctx>, id: &str, folder: &str) -> Result<()> {
             "partners",
             "billing",
             "reconciliation",
-            "billed",
+            which,
             "export",
         ],
         &[],
@@ -592,7 +663,7 @@ async fn fetch_export(ctx: &Arc<Ctx>, id: &str, folder: &str) -> Result<()> {
         url: start.clone(),
         audience: Some(Audience::Graph),
         headers: Vec::new(),
-        json: Some(serde_json::json!({"invoiceId": id, "attributeSet": "full"})),
+        json: Some(body),
     };
     let reply = ctx.api.send(&post).await?;
     let location = reply
@@ -610,7 +681,7 @@ async fn fetch_export(ctx: &Arc<Ctx>, id: &str, folder: &str) -> Result<()> {
         .join(location)
         .map_err(|e| Error::Source(format!("export Location is not a URL: {e}")))?;
     let deadline = Instant::now() + Duration::from_secs(pc.export_deadline_secs);
-    let manifest: Value = loop {
+    loop {
         let poll = ctx
             .api
             .send(&Call::get(op_url.clone(), Audience::Graph))
@@ -623,25 +694,33 @@ async fn fetch_export(ctx: &Arc<Ctx>, id: &str, folder: &str) -> Result<()> {
         if kind.ends_with("exportSuccessOperation") || ["succeeded", "completed"].contains(&status)
         {
             if let Some(m) = op.get("resourceLocation").filter(|m| m.is_object()) {
-                break m.clone();
+                return Ok(ExportEnd::Manifest(m.clone()));
             }
             let link = op
                 .get("resourceLocation@odata.navigationLink")
                 .and_then(Value::as_str)
                 .ok_or_else(|| {
-                    Error::Source(format!("export of {id} succeeded without a manifest"))
+                    Error::Source(format!("export of {what} succeeded without a manifest"))
                 })?;
             let url = op_url
                 .join(link)
                 .map_err(|e| Error::Source(format!("manifest link is not a URL: {e}")))?;
             let m = ctx.api.send(&Call::get(url, Audience::Graph)).await?;
-            break serde_json::from_slice(&m.body)
-                .map_err(|e| Error::Source(format!("export manifest of {id} is not JSON: {e}")))?;
+            return serde_json::from_slice(&m.body)
+                .map(ExportEnd::Manifest)
+                .map_err(|e| Error::Source(format!("export manifest of {what} is not JSON: {e}")));
         }
         if kind.ends_with("failedOperation") || status == "failed" {
+            let code = op.pointer("/error/code").map(|c| match c {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            });
+            if code.as_deref() == Some("5000") {
+                return Ok(ExportEnd::NoData(op));
+            }
             let err = op.get("error").map(|e| e.to_string()).unwrap_or_default();
             return Err(Error::Source(format!(
-                "the Graph export of invoice {id} failed: {err}"
+                "the Graph export of {what} failed: {err}"
             )));
         }
         let wait = poll
@@ -652,16 +731,17 @@ async fn fetch_export(ctx: &Arc<Ctx>, id: &str, folder: &str) -> Result<()> {
             .unwrap_or(Duration::from_secs(10));
         if Instant::now() + wait > deadline {
             return Err(Error::Source(format!(
-                "the Graph export of invoice {id} was still {status:?} at the deadline (partner_center.export_deadline_secs = {})",
+                "the Graph export of {what} was still {status:?} at the deadline (partner_center.export_deadline_secs = {})",
                 pc.export_deadline_secs
             )));
         }
         tokio::time::sleep(wait).await;
-    };
-    save_export(ctx, id, folder, manifest).await
+    }
 }
 
-async fn save_export(ctx: &Arc<Ctx>, id: &str, folder: &str, mut manifest: Value) -> Result<()> {
+/// Saves an export's manifest (SAS token removed) as `{dir}/manifest.json` and downloads every
+/// blob it lists into `dir`, in parallel, byte for byte. `id` names the export in messages.
+async fn save_export(ctx: &Arc<Ctx>, id: &str, dir: &str, mut manifest: Value) -> Result<()> {
     // member names in any casing: read through the folded text
     let folded = fold_member_names(&serde_json::to_vec(&manifest).expect("manifest json"));
     let parsed: ExportManifest = serde_json::from_slice(&folded)
@@ -696,8 +776,7 @@ async fn save_export(ctx: &Arc<Ctx>, id: &str, folder: &str, mut manifest: Value
         );
     }
     let text = serde_json::to_vec_pretty(&manifest).expect("manifest json");
-    ctx.writer
-        .write(&format!("{folder}/export/manifest.json"), &text)?;
+    ctx.writer.write(&format!("{dir}/manifest.json"), &text)?;
     let mut downloads = tokio::task::JoinSet::new();
     for name in names {
         let mut url = Url::parse(&format!("{root}/{name}"))
@@ -707,7 +786,7 @@ async fn save_export(ctx: &Arc<Ctx>, id: &str, folder: &str, mut manifest: Value
         }
         let dest = ctx
             .writer
-            .path(&format!("{folder}/export/{}", safe_file_name(&name)))?;
+            .path(&format!("{dir}/{}", safe_file_name(&name)))?;
         let call = Call {
             method: Method::GET,
             url,
