@@ -75,6 +75,35 @@ metrics_file = "pcrecon.prom"
         }
     }
 
+    /// Restarts the fake on the same port serving `snapshot` (the world changed), accepting the
+    /// newest refresh token the old one issued.
+    pub(crate) async fn restart(
+        &mut self,
+        snapshot: &Path,
+        tweak: impl FnOnce(&mut server::FakeOptions),
+    ) {
+        let mut opts = server::FakeOptions {
+            dir: snapshot.to_path_buf(),
+            refresh_token: self.fake.current_refresh_token(),
+            ..Default::default()
+        };
+        tweak(&mut opts);
+        self.fake.shutdown();
+        let mut tries = 0;
+        let listener = loop {
+            match tokio::net::TcpListener::bind(self.fake.addr).await {
+                Ok(l) => break l,
+                Err(e) if tries < 100 => {
+                    tries += 1;
+                    let _ = e;
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                }
+                Err(e) => panic!("cannot listen on {} again: {e}", self.fake.addr),
+            }
+        };
+        self.fake = server::start(opts, listener).await.unwrap();
+    }
+
     /// Runs pcrecon (blocking, off the runtime's workers so the fake keeps serving).
     pub(crate) async fn pcrecon(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         let mut all: Vec<String> = args.iter().map(|s| s.to_string()).collect();

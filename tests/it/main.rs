@@ -10,5 +10,6 @@ mod incremental;
 mod nightly;
 mod properties;
 mod shapes;
+mod soak;
 mod streaming;
 mod zero_amount;
