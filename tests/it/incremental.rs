@@ -273,14 +273,11 @@ async fn corrupt_or_missing_files_are_fetched_again_and_fetch_out_reuses_too() {
         }
     }
     let out = w.dir.join("by-hand-reports");
-    let o = pcrecon(&[
-        "reconcile",
-        "--snapshot",
-        dest.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "-q",
-    ]);
+    let o = reconcile_with(
+        &root().join("config/pcrecon.toml"),
+        &dest,
+        &["--out", out.to_str().unwrap()],
+    );
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     let tmp = tempfile::tempdir().unwrap();
     assert_same_reports(&out.join("latest"), &offline_reports(tmp.path()));
