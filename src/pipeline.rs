@@ -75,7 +75,7 @@ pub(crate) fn reconcile_snapshot(cfg: &Config, opts: RunOptions<'_>) -> Result<P
         .stage("normalising line items, reading the ledger");
     let streamed = stream(cfg, &snap, &ledger_files, &rules, dir, &mut timings)?;
     opts.progress.stage("reconciling");
-    let reconciled = reconcile(&snap, streamed, &mut timings)?;
+    let reconciled = reconcile(&snap, streamed, &rules, &mut timings)?;
     let exit_status = match cfg.report.fail_on {
         FailOn::Difference if reconciled.outcome.has_differences() => 1,
         _ => 0,
@@ -230,6 +230,8 @@ fn stream(
 /// The reconciliation and what the reports need beside it.
 struct Reconciled {
     outcome: Outcome,
+    /// The `unbilled_charges` report (the snapshot's unbilled export lines).
+    unbilled: DataFrame,
     ledger: Ledger,
     /// Rows written to `charges` and `usage_line_items`.
     charge_rows: usize,
@@ -240,14 +242,22 @@ struct Reconciled {
 
 /// Joins both sides per grain row (ledger entries of invoices outside `--period` left out) and
 /// ties every invoice to its lines.
-fn reconcile(snap: &Snapshot, s: Streamed, timings: &mut Timings) -> Result<Reconciled> {
+fn reconcile(
+    snap: &Snapshot,
+    s: Streamed,
+    rules: &Rules,
+    timings: &mut Timings,
+) -> Result<Reconciled> {
     let invoices = normalise::invoices_frame(&snap.invoices)?;
     let outside_period = s.entries.outside_rows;
     let t = Instant::now();
-    let outcome = s.sums.finish(s.entries, &invoices, None)?;
+    let unbilled = normalise::unbilled_frame(snap)?;
+    let unbilled_sums = reconcile::explain::UnbilledSums::from_frame(&unbilled, rules)?;
+    let outcome = s.sums.finish(s.entries, &invoices, Some(&unbilled_sums))?;
     record(timings, "reconcile", t.elapsed());
     Ok(Reconciled {
         outcome,
+        unbilled,
         ledger: s.ledger,
         charge_rows: s.charge_rows,
         usage_rows: s.usage_rows,
@@ -258,11 +268,12 @@ fn reconcile(snap: &Snapshot, s: Streamed, timings: &mut Timings) -> Result<Reco
 /// Writes the remaining report tables; they are independent, so in parallel.
 fn write_tables(dir: &Path, r: &Reconciled, formats: Formats) -> Result<()> {
     use rayon::prelude::*;
-    let jobs: [(&str, &DataFrame); 4] = [
+    let jobs: [(&str, &DataFrame); 5] = [
         ("reconciliation", &r.outcome.reconciliation),
         ("invoice_checks", &r.outcome.invoice_checks),
         ("line_checks", &r.outcome.line_checks),
         ("rejected_ledger_rows", &r.ledger.rejected),
+        ("unbilled_charges", &r.unbilled),
     ];
     jobs.par_iter()
         .map(|(name, df)| report::write_table(dir, name, df, formats))
@@ -302,6 +313,7 @@ fn counts(snap: &Snapshot, r: &Reconciled) -> Vec<(&'static str, usize)> {
         ("ledger_rejected", r.ledger.rejected.height()),
         ("grain_rows", r.outcome.reconciliation.height()),
         ("invoice_checks", r.outcome.invoice_checks.height()),
+        ("unbilled_charges", r.unbilled.height()),
     ]
 }
 

@@ -56,6 +56,10 @@ struct Args {
     /// Answer feeds with no items with 204 No Content instead of an empty page.
     #[arg(long)]
     empty_feed_no_content: bool,
+    /// Unbilled-reconciliation exports to serve (`<period>-<currency>/manifest.json` + blobs,
+    /// e.g. examples/fake-partner-center/unbilled); without it every unbilled export has no data.
+    #[arg(long)]
+    unbilled: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -82,6 +86,7 @@ async fn main() -> ExitCode {
         repeat_pages: args.repeat_pages,
         repeat_feed: args.repeat_feed,
         empty_feed_no_content: args.empty_feed_no_content,
+        unbilled: args.unbilled,
     };
     let listener = match tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await {
         Ok(l) => l,

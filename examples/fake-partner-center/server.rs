@@ -78,6 +78,10 @@ pub struct FakeOptions {
     pub repeat_feed: String,
     /// Answer a feed with no items with `204 No Content` and no body (instead of an empty page).
     pub empty_feed_no_content: bool,
+    /// Unbilled-reconciliation exports to serve: `<period>-<currency>/manifest.json` + blobs
+    /// (e.g. `current-EUR/`). Any other period and currency, or none given, ends in
+    /// failedOperation 5000 ("No data available").
+    pub unbilled: Option<PathBuf>,
 }
 
 impl Default for FakeOptions {
@@ -95,6 +99,7 @@ impl Default for FakeOptions {
             repeat_pages: 0,
             repeat_feed: String::new(),
             empty_feed_no_content: false,
+            unbilled: None,
         }
     }
 }
@@ -122,6 +127,8 @@ pub struct Stats {
     pub token_errors: AtomicU64,
     /// Line-item pages answered with the previous page's items (`repeat_pages`).
     pub repeated_pages: AtomicU64,
+    /// Every request counted in `requests`, as `METHOD /path` (no query), in arrival order.
+    pub log: Mutex<Vec<String>>,
 }
 
 impl Stats {
@@ -187,8 +194,8 @@ impl FakeServer {
 /// Fails when the snapshot cannot be read or parsed.
 pub async fn start(opts: FakeOptions, listener: TcpListener) -> io::Result<FakeServer> {
     let addr = listener.local_addr()?;
-    let dir = opts.dir.clone();
-    let data = tokio::task::spawn_blocking(move || Data::load(&dir))
+    let (dir, unbilled) = (opts.dir.clone(), opts.unbilled.clone());
+    let data = tokio::task::spawn_blocking(move || Data::load(&dir, unbilled.as_deref()))
         .await
         .map_err(io::Error::other)??;
     let stats = Arc::new(Stats::default());
@@ -333,8 +340,29 @@ fn page_items(dir: &Path) -> io::Result<Vec<Box<RawValue>>> {
     Ok(items)
 }
 
+/// An export folder's `manifest.json` and the blobs it lists, when there is a manifest.
+fn load_export(export_dir: &Path) -> io::Result<Option<Export>> {
+    let manifest_path = export_dir.join("manifest.json");
+    if !manifest_path.is_file() {
+        return Ok(None);
+    }
+    let manifest: BTreeMap<String, Box<RawValue>> = parse(&manifest_path)?;
+    let list: BlobList = parse(&manifest_path)?;
+    let mut blobs = HashMap::new();
+    for b in list.blobs {
+        let direct = export_dir.join(&b.name);
+        let file = if !b.name.contains(['/', '\\']) && direct.is_file() {
+            direct
+        } else {
+            export_dir.join(pcrecon::source::snapshot::safe_file_name(&b.name))
+        };
+        blobs.insert(b.name, file);
+    }
+    Ok(Some(Export { manifest, blobs }))
+}
+
 impl Data {
-    fn load(dir: &Path) -> io::Result<Data> {
+    fn load(dir: &Path, unbilled: Option<&Path>) -> io::Result<Data> {
         if !dir.is_dir() {
             return Err(io::Error::new(
                 io::ErrorKind::NotFound,
@@ -359,25 +387,7 @@ impl Data {
                     feeds.insert(name_of(&feed_dir), page_items(&feed_dir)?);
                 }
             }
-            let export_dir = sub.join("export");
-            let manifest_path = export_dir.join("manifest.json");
-            let export = if manifest_path.is_file() {
-                let manifest: BTreeMap<String, Box<RawValue>> = parse(&manifest_path)?;
-                let list: BlobList = parse(&manifest_path)?;
-                let mut blobs = HashMap::new();
-                for b in list.blobs {
-                    let direct = export_dir.join(&b.name);
-                    let file = if !b.name.contains(['/', '\\']) && direct.is_file() {
-                        direct
-                    } else {
-                        export_dir.join(pcrecon::source::snapshot::safe_file_name(&b.name))
-                    };
-                    blobs.insert(b.name, file);
-                }
-                Some(Export { manifest, blobs })
-            } else {
-                None
-            };
+            let export = load_export(&sub.join("export"))?;
             folders.insert(
                 name_of(&sub),
                 Folder {
@@ -386,6 +396,18 @@ impl Data {
                     export,
                 },
             );
+        }
+        // unbilled exports are served like an invoice's, from a folder named after them
+        for sub in unbilled.map(entries).transpose()?.unwrap_or_default() {
+            if let Some(export) = load_export(&sub)? {
+                let name = format!("unbilled-{}", name_of(&sub));
+                let folder = Folder {
+                    dir: sub,
+                    feeds: HashMap::new(),
+                    export: Some(export),
+                };
+                folders.insert(name, folder);
+            }
         }
         let summaries_path = dir.join("summaries.json");
         let (summaries, summary_items) = if summaries_path.is_file() {
@@ -546,7 +568,9 @@ struct Operation {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum ExportKind {
     BilledReconciliation,
-    /// Unbilled reconciliation and usage exports: not in a snapshot, always `failed`.
+    /// Served from `FakeOptions::unbilled` (folder `unbilled-<period>-<currency>`).
+    UnbilledReconciliation,
+    /// Usage exports: not in a snapshot, always `failed`.
     Unsupported,
 }
 
@@ -930,6 +954,7 @@ async fn entry(State(s): State<Arc<Shared>>, req: Request) -> Response {
     let client_request_id = echo_or_new(req.headers(), "client-request-id");
     let method = req.method().clone();
     let path = req.uri().path().to_string();
+    lock(&s.stats.log).push(format!("{method} {path}"));
     if s.opts.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(s.opts.latency_ms)).await;
     }
@@ -1662,10 +1687,10 @@ async fn graph(s: &Arc<Shared>, req: Request, rest: &[String]) -> Response {
             if matches!(*area, "reconciliation" | "usage")
                 && matches!(*which, "billed" | "unbilled") =>
         {
-            let kind = if *area == "reconciliation" && *which == "billed" {
-                ExportKind::BilledReconciliation
-            } else {
-                ExportKind::Unsupported
+            let kind = match (*area, *which) {
+                ("reconciliation", "billed") => ExportKind::BilledReconciliation,
+                ("reconciliation", "unbilled") => ExportKind::UnbilledReconciliation,
+                _ => ExportKind::Unsupported,
             };
             let body = match axum::body::to_bytes(req.into_body(), 1 << 20).await {
                 Ok(b) => b,
@@ -1729,6 +1754,18 @@ fn export_start(s: &Shared, kind: ExportKind, body: &[u8]) -> Response {
                 "BadRequest",
                 "The invoiceId property is required.",
             );
+        }
+        (ExportKind::UnbilledReconciliation, _) => {
+            let field = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("");
+            let (currency, period) = (field("currencyCode"), field("billingPeriod"));
+            if currency.is_empty() || !matches!(period, "current" | "last") {
+                return graph_error(
+                    StatusCode::BAD_REQUEST,
+                    "BadRequest",
+                    "currencyCode and billingPeriod ('current' or 'last') are required.",
+                );
+            }
+            format!("unbilled-{period}-{currency}")
         }
         (ExportKind::Unsupported, id) => id.unwrap_or("").to_string(),
     };
@@ -1805,7 +1842,7 @@ fn operation(s: &Shared, id: &str) -> Response {
         return r;
     }
     let export = match op.kind {
-        ExportKind::BilledReconciliation => s
+        ExportKind::BilledReconciliation | ExportKind::UnbilledReconciliation => s
             .data
             .folder(s.data.resolve(&op.invoice_id))
             .and_then(|(_, f)| f.export.as_ref()),

@@ -1,8 +1,10 @@
-//! `pcrecon fetch [--config FILE] [--period YYYY-MM]... [--out DIR]`
+//! `pcrecon fetch [--config FILE] [--period YYYY-MM]... [--out DIR] [--full]`
 //!
 //! Only fetches: writes a snapshot of the Partner Center and Graph responses (the contract's
 //! layout) into `--out DIR` (created; it must not exist or be empty) or, without `--out`, into
 //! `<snapshot_dir>/<run-id>/`. A fetch that fails leaves no snapshot under its final name.
+//! Unchanged invoices are hard-linked from the newest earlier snapshot in `snapshot_dir` (also
+//! with `--out`); `--full` fetches everything.
 //! Exit 0 (done), 2 (config, missing secret), 4 (authentication or API failure after retries),
 //! 6 (another fetch holds the lock on the snapshot root).
 
@@ -17,12 +19,16 @@ use crate::lifecycle::{self, lock::RunLock};
 use crate::report::publish;
 use crate::source::partner_center;
 
-/// Arguments of `fetch` (only the global options).
+/// Arguments of `fetch` (and the global options).
 #[derive(Debug, Args)]
-pub(crate) struct FetchArgs {}
+pub(crate) struct FetchArgs {
+    /// Fetch every invoice again; reuse nothing from the previous snapshot.
+    #[arg(long)]
+    pub(crate) full: bool,
+}
 
 /// Runs `fetch`.
-pub(crate) fn execute(g: &Global, _a: &FetchArgs) -> Result<i32> {
+pub(crate) fn execute(g: &Global, a: &FetchArgs) -> Result<i32> {
     let started = chrono::Utc::now();
     let cfg = g.load_config()?;
     if cfg.source.kind == SourceKind::Snapshot {
@@ -49,11 +55,11 @@ pub(crate) fn execute(g: &Global, _a: &FetchArgs) -> Result<i32> {
             .snapshot_dir
             .join(publish::run_id(started, &[&cfg.source.snapshot_dir])),
     };
-    let outcome = partner_center::fetch(&cfg, g.fetch_options(dest))?;
+    let outcome = partner_center::fetch(&cfg, g.fetch_options(dest, a.full))?;
     if g.out.is_none() {
         lifecycle::retention::prune(&root, cfg.source.keep_snapshots as usize, "snapshot");
     }
-    tracing::info!(snapshot = %outcome.snapshot.display(), invoices = outcome.invoices_fetched, "snapshot written");
+    tracing::info!(snapshot = %outcome.snapshot.display(), invoices = outcome.invoices_fetched, reused = outcome.invoices_reused, "snapshot written");
     super::print_stdout(&format!("{}\n", outcome.snapshot.display()));
     Ok(0)
 }

@@ -93,15 +93,18 @@ impl Global {
         Progress::new(!self.quiet && self.log_format == LogFormat::Text)
     }
 
-    /// Options for fetching this invocation's periods into the snapshot folder `dest`.
+    /// Options for fetching this invocation's periods into the snapshot folder `dest` (`full`:
+    /// reuse nothing from the previous snapshot).
     pub(crate) fn fetch_options(
         &self,
         dest: PathBuf,
+        full: bool,
     ) -> crate::source::partner_center::FetchOptions {
         crate::source::partner_center::FetchOptions {
             periods: self.periods.clone(),
             dest,
             progress: self.progress(),
+            full,
         }
     }
 

@@ -1,4 +1,4 @@
-//! `pcrecon run [--config FILE] [--period YYYY-MM]... [--out DIR]`
+//! `pcrecon run [--config FILE] [--period YYYY-MM]... [--out DIR] [--full]`
 //!
 //! The nightly job: fetch → normalise → reconcile → report. With `source.kind = "snapshot"` it
 //! reconciles the configured snapshot folder (`source.dir`) offline; with `"partner_center"` it
@@ -14,12 +14,16 @@ use crate::pipeline::{self, RunOptions};
 use crate::report::publish;
 use crate::source::partner_center;
 
-/// Arguments of `run` (only the global options).
+/// Arguments of `run` (and the global options).
 #[derive(Debug, Args)]
-pub(crate) struct RunArgs {}
+pub(crate) struct RunArgs {
+    /// Fetch every invoice again; reuse nothing from the previous snapshot.
+    #[arg(long)]
+    pub(crate) full: bool,
+}
 
 /// Runs `run`.
-pub(crate) fn execute(g: &Global, _a: &RunArgs) -> Result<i32> {
+pub(crate) fn execute(g: &Global, a: &RunArgs) -> Result<i32> {
     let started = chrono::Utc::now();
     let cfg = g.load_config()?;
     let out_dir = g.out_dir(&cfg);
@@ -29,7 +33,7 @@ pub(crate) fn execute(g: &Global, _a: &RunArgs) -> Result<i32> {
             SourceKind::PartnerCenter => {
                 let run_id = publish::run_id(started, &[&out_dir, &cfg.source.snapshot_dir]);
                 let dest = cfg.source.snapshot_dir.join(&run_id);
-                let fetched = partner_center::fetch(&cfg, g.fetch_options(dest))?;
+                let fetched = partner_center::fetch(&cfg, g.fetch_options(dest, a.full))?;
                 *http = fetched.request_counts();
                 (fetched.snapshot, Some(run_id))
             }

@@ -22,16 +22,9 @@ fn run_id_key(name: &str) -> Option<(&str, u32)> {
     Some((base, suffix))
 }
 
-/// Deletes the oldest run-id folders in `dir` beyond the newest `keep` (0 = keep all), sparing the
-/// one `dir/latest` points to; logs each deletion and returns the deleted names, oldest first.
-/// `what` names the folders in the log (`report run`, `snapshot`).
-pub(crate) fn prune(dir: &Path, keep: usize, what: &str) -> Vec<String> {
-    if keep == 0 {
-        return Vec::new();
-    }
-    let latest = std::fs::read_link(dir.join("latest"))
-        .ok()
-        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()));
+/// The names of the folders in `dir` that are run ids, oldest first (none when `dir` cannot be
+/// listed).
+pub(crate) fn run_folders(dir: &Path) -> Vec<String> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
@@ -42,6 +35,20 @@ pub(crate) fn prune(dir: &Path, keep: usize, what: &str) -> Vec<String> {
         .filter(|n| run_id_key(n).is_some())
         .collect();
     runs.sort_by(|a, b| run_id_key(a).cmp(&run_id_key(b)));
+    runs
+}
+
+/// Deletes the oldest run-id folders in `dir` beyond the newest `keep` (0 = keep all), sparing the
+/// one `dir/latest` points to; logs each deletion and returns the deleted names, oldest first.
+/// `what` names the folders in the log (`report run`, `snapshot`).
+pub(crate) fn prune(dir: &Path, keep: usize, what: &str) -> Vec<String> {
+    if keep == 0 {
+        return Vec::new();
+    }
+    let latest = std::fs::read_link(dir.join("latest"))
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()));
+    let runs = run_folders(dir);
     let excess = runs.len().saturating_sub(keep);
     let mut deleted = Vec::new();
     for name in runs.into_iter().take(excess) {

@@ -467,6 +467,58 @@ fn push_hex(out: &mut String, v: u64) {
     }
 }
 
+/// The `unbilled_charges` report's columns: the charges columns and `billing_period`.
+pub(crate) fn unbilled_schema() -> Schema {
+    let mut schema = charges_schema();
+    schema.insert(PlSmallStr::from_static("billing_period"), DataType::String);
+    schema
+}
+
+/// The lines of the snapshot's unbilled exports, parsed as v2 export rows, with the
+/// [`unbilled_schema`] columns: invoice, invoice date and type and document type empty (nothing
+/// is invoiced yet), `billing_period` `current` or `last`. Exports in folder order.
+pub(crate) fn unbilled_frame(snapshot: &Snapshot) -> Result<DataFrame> {
+    let pe = |e| Error::polars("unbilled charges", e);
+    let mut out = DataFrame::empty_with_schema(&unbilled_schema());
+    for export in &snapshot.unbilled {
+        let header: crate::model::invoice::Invoice =
+            serde_json::from_value(serde_json::json!({"id": "", "currencyCode": export.currency}))
+                .map_err(|e| Error::Internal(format!("unbilled header: {e}")))?;
+        let alone = Snapshot {
+            invoices: vec![SnapshotInvoice {
+                invoice_type: crate::model::invoice::InvoiceType::of(&header),
+                header,
+                date: None,
+                billing_period: (None, None),
+                parts: export.parts.clone(),
+            }],
+            summaries: Vec::new(),
+            manifest: None,
+            outside_period: Default::default(),
+            unbilled: Vec::new(),
+        };
+        stream(&alone, |batch| {
+            let rows = batch.frame.height();
+            let mut frame = batch.frame;
+            for name in ["invoice_type", "document_type"] {
+                frame
+                    .with_column(StringChunked::full_null(name.into(), rows).into_column())
+                    .map_err(pe)?;
+            }
+            frame
+                .with_column(
+                    StringChunked::full("billing_period".into(), &export.billing_period, rows)
+                        .into_column(),
+                )
+                .map_err(pe)?;
+            out.vstack_mut_owned(frame).map_err(pe)?;
+            Ok(())
+        })?;
+    }
+    out.rechunk_mut_par();
+    Ok(out)
+}
+
 /// One row per invoice: `invoice_id, invoice_date, invoice_type, currency, invoice_total`.
 pub(crate) fn invoices_frame(invoices: &[SnapshotInvoice]) -> Result<DataFrame> {
     let mut total = DecimalBuilder::new(money::MONEY_SCALE, invoices.len());

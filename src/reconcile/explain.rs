@@ -496,8 +496,6 @@ pub(crate) struct UnbilledSums {
 
 impl UnbilledSums {
     /// Sums the `unbilled_charges` frame (charges columns) per grain key, invoice aside.
-    // the fetch of the unbilled export lands separately; until then only the tests call this
-    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn from_frame(df: &DataFrame, rules: &Rules) -> Result<Self> {
         let pe = |e| Error::polars("unbilled sums", e);
         let columns = rules

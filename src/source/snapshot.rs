@@ -5,6 +5,7 @@
 //! invoices/page-0001.json …
 //! invoices/<invoice-id>/lineitems/<provider>-<type>/page-0001.json …
 //! invoices/<invoice-id>/export/manifest.json + <blob>.json.gz
+//! unbilled/<period>-<currency>/manifest.json + <blob>.json.gz (or operation.json: no data)
 //! manifest.json
 //! ```
 //!
@@ -53,6 +54,17 @@ pub(crate) struct SnapshotInvoice {
     pub(crate) parts: Vec<Part>,
 }
 
+/// One unbilled-reconciliation export of the snapshot (`unbilled/<period>-<currency>/`).
+#[derive(Debug, Clone)]
+pub(crate) struct UnbilledExport {
+    /// `current` or `last`.
+    pub(crate) billing_period: String,
+    /// The currency the export was asked for.
+    pub(crate) currency: String,
+    /// Its blobs (none when the export had no data).
+    pub(crate) parts: Vec<Part>,
+}
+
 /// A snapshot folder, opened.
 #[derive(Debug)]
 pub(crate) struct Snapshot {
@@ -64,6 +76,8 @@ pub(crate) struct Snapshot {
     pub(crate) manifest: Option<PathBuf>,
     /// Ids (trimmed, upper-cased) of the snapshot's invoices left out by `--period`.
     pub(crate) outside_period: BTreeSet<String>,
+    /// The unbilled exports (`unbilled/`), by folder name; empty when the snapshot has none.
+    pub(crate) unbilled: Vec<UnbilledExport>,
 }
 
 /// The folder name for an invoice id. Ids come from the network: anything but ASCII letters,
@@ -212,8 +226,69 @@ impl Snapshot {
             summaries,
             manifest,
             outside_period,
+            unbilled: unbilled_exports(&root.join("unbilled"))?,
         })
     }
+}
+
+/// The unbilled exports under `dir`: each `<period>-<currency>` folder with a manifest (its blobs)
+/// or an `operation.json` (no data); other entries are skipped with a warning.
+fn unbilled_exports(dir: &Path) -> Result<Vec<UnbilledExport>> {
+    let mut out = Vec::new();
+    for folder in list_dir(dir)? {
+        let name = file_name(&folder);
+        let split = name
+            .split_once('-')
+            .filter(|(p, c)| matches!(*p, "current" | "last") && !c.is_empty());
+        let Some((period, currency)) = split.filter(|_| folder.is_dir()) else {
+            tracing::warn!(entry = %folder.display(), "not an unbilled export folder (<current|last>-<currency>), skipped");
+            continue;
+        };
+        let parts = if folder.join("manifest.json").is_file() {
+            export_parts(&folder, &format!("unbilled export {name}"))?
+        } else if folder.join("operation.json").is_file() {
+            Vec::new()
+        } else {
+            return Err(Error::input_file(
+                &folder,
+                "holds neither manifest.json nor operation.json; the unbilled export is incomplete: fetch it again",
+            ));
+        };
+        out.push(UnbilledExport {
+            billing_period: period.to_owned(),
+            currency: currency.to_owned(),
+            parts,
+        });
+    }
+    Ok(out)
+}
+
+/// The blobs an export folder's `manifest.json` lists, each checked to be there. `what` names
+/// the export in messages.
+fn export_parts(dir: &Path, what: &str) -> Result<Vec<Part>> {
+    let manifest_path = dir.join("manifest.json");
+    let manifest: ExportManifest = read_json_folded(&manifest_path)?;
+    if let Some(why) = manifest.blob_count_error() {
+        return Err(Error::input_file(
+            &manifest_path,
+            format!("{what}: {why}; the export is incomplete: fetch it again"),
+        ));
+    }
+    let mut parts = Vec::new();
+    for blob in &manifest.blobs {
+        let path = dir.join(safe_file_name(&blob.name));
+        if !path.is_file() {
+            return Err(Error::input_file(
+                &manifest_path,
+                format!("lists blob {:?}, which is not in the snapshot", blob.name),
+            ));
+        }
+        parts.push(Part {
+            feed: Feed::Export,
+            path,
+        });
+    }
+    Ok(parts)
 }
 
 /// Refuses an invoice that lists a feed the snapshot holds no files for: read as is, its lines
@@ -252,28 +327,11 @@ fn invoice_parts(folder: &Path, id: &str) -> Result<Vec<Part>> {
             parts.push(Part { feed, path });
         }
     }
-    let manifest_path = folder.join("export").join("manifest.json");
-    if manifest_path.is_file() {
-        let manifest: ExportManifest = read_json_folded(&manifest_path)?;
-        if let Some(why) = manifest.blob_count_error() {
-            return Err(Error::input_file(
-                &manifest_path,
-                format!("invoice {id}: {why}; the export is incomplete: fetch it again"),
-            ));
-        }
-        for blob in &manifest.blobs {
-            let path = folder.join("export").join(safe_file_name(&blob.name));
-            if !path.is_file() {
-                return Err(Error::input_file(
-                    &manifest_path,
-                    format!("lists blob {:?}, which is not in the snapshot", blob.name),
-                ));
-            }
-            parts.push(Part {
-                feed: Feed::Export,
-                path,
-            });
-        }
+    if folder.join("export").join("manifest.json").is_file() {
+        parts.extend(export_parts(
+            &folder.join("export"),
+            &format!("invoice {id}"),
+        )?);
         if let Some(p) = parts.iter().find(|p| p.feed.spec().also_in_export) {
             return Err(Error::input_file(
                 folder,

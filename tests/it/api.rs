@@ -4,26 +4,29 @@
 //! hostile ids stay inside the snapshot; no secret reaches any log or file.
 
 #[path = "../../examples/fake-partner-center/server.rs"]
-mod server;
+pub(crate) mod server;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use crate::common::*;
 
-const SECRET: &str = "fake-secret";
-const SECRET_ENV: &str = "PCRECON_TEST_CLIENT_SECRET";
+pub(crate) const SECRET: &str = "fake-secret";
+pub(crate) const SECRET_ENV: &str = "PCRECON_TEST_CLIENT_SECRET";
 
-struct World {
+pub(crate) struct World {
     _tmp: tempfile::TempDir,
-    dir: PathBuf,
-    fake: server::FakeServer,
-    config: PathBuf,
+    pub(crate) dir: PathBuf,
+    pub(crate) fake: server::FakeServer,
+    pub(crate) config: PathBuf,
 }
 
 impl World {
     /// Starts the fake on `snapshot` and writes a config pointing at it.
-    async fn start(snapshot: &Path, tweak: impl FnOnce(&mut server::FakeOptions)) -> World {
+    pub(crate) async fn start(
+        snapshot: &Path,
+        tweak: impl FnOnce(&mut server::FakeOptions),
+    ) -> World {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().to_path_buf();
         let mut opts = server::FakeOptions {
@@ -72,8 +75,37 @@ metrics_file = "pcrecon.prom"
         }
     }
 
+    /// Restarts the fake on the same port serving `snapshot` (the world changed), accepting the
+    /// newest refresh token the old one issued.
+    pub(crate) async fn restart(
+        &mut self,
+        snapshot: &Path,
+        tweak: impl FnOnce(&mut server::FakeOptions),
+    ) {
+        let mut opts = server::FakeOptions {
+            dir: snapshot.to_path_buf(),
+            refresh_token: self.fake.current_refresh_token(),
+            ..Default::default()
+        };
+        tweak(&mut opts);
+        self.fake.shutdown();
+        let mut tries = 0;
+        let listener = loop {
+            match tokio::net::TcpListener::bind(self.fake.addr).await {
+                Ok(l) => break l,
+                Err(e) if tries < 100 => {
+                    tries += 1;
+                    let _ = e;
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                }
+                Err(e) => panic!("cannot listen on {} again: {e}", self.fake.addr),
+            }
+        };
+        self.fake = server::start(opts, listener).await.unwrap();
+    }
+
     /// Runs pcrecon (blocking, off the runtime's workers so the fake keeps serving).
-    async fn pcrecon(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+    pub(crate) async fn pcrecon(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         let mut all: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         all.extend([
             "--config".into(),
@@ -94,19 +126,19 @@ metrics_file = "pcrecon.prom"
     }
 
     /// `pcrecon fetch --out <dest>` plus `extra` arguments, with the client secret.
-    async fn fetch(&self, dest: &Path, extra: &[&str]) -> Output {
+    pub(crate) async fn fetch(&self, dest: &Path, extra: &[&str]) -> Output {
         let mut args = vec!["fetch", "--out", dest.to_str().unwrap()];
         args.extend_from_slice(extra);
         self.pcrecon(&args, &[(SECRET_ENV, SECRET)]).await
     }
 
-    fn reports(&self) -> PathBuf {
+    pub(crate) fn reports(&self) -> PathBuf {
         self.dir.join("reports")
     }
 }
 
 /// The offline reports of the shipped sample snapshot, for comparison.
-fn offline_reports(out: &Path) -> PathBuf {
+pub(crate) fn offline_reports(out: &Path) -> PathBuf {
     let o = pcrecon(&[
         "reconcile",
         "--snapshot",
@@ -119,7 +151,7 @@ fn offline_reports(out: &Path) -> PathBuf {
     out.join("latest")
 }
 
-fn assert_same_reports(a: &Path, b: &Path) {
+pub(crate) fn assert_same_reports(a: &Path, b: &Path) {
     for f in [
         "charges.csv",
         "reconciliation.csv",

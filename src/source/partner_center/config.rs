@@ -72,6 +72,9 @@ pub(crate) struct PartnerCenterConfig {
     pub(crate) export_deadline_secs: u64,
     /// Also download each invoice's statement PDF (App+User).
     pub(crate) statement_pdf: bool,
+    /// Also run the Graph unbilled-reconciliation export (current and last billing period, per
+    /// currency of the listed invoices).
+    pub(crate) unbilled: bool,
 }
 
 impl Default for PartnerCenterConfig {
@@ -91,6 +94,7 @@ impl Default for PartnerCenterConfig {
             request_timeout_secs: 180,
             export_deadline_secs: 3600,
             statement_pdf: false,
+            unbilled: true,
         }
     }
 }

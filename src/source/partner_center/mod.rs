@@ -1,14 +1,17 @@
 //! The live source: fetches invoice summaries, invoices and every invoice's line items from the
 //! Partner Center REST API (v1 offset and seek paging) and the Graph billed-reconciliation export
-//! (v2), and writes the raw responses as a snapshot in the contract's layout. Everything after the
-//! fetch reads that snapshot through the same code as an offline run.
+//! (v2), plus the unbilled-reconciliation exports, and writes the raw responses as a snapshot in
+//! the contract's layout. Everything after the fetch reads that snapshot through the same code as
+//! an offline run.
 
 pub mod auth;
 pub mod config;
 pub mod http;
+pub mod incremental;
 pub mod retry;
 pub mod writer;
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -42,6 +45,8 @@ pub(crate) struct FetchOptions {
     pub(crate) dest: PathBuf,
     /// Progress display.
     pub(crate) progress: Progress,
+    /// `--full`: fetch every invoice, reuse nothing from the previous snapshot.
+    pub(crate) full: bool,
 }
 
 /// What a fetch did.
@@ -49,8 +54,10 @@ pub(crate) struct FetchOptions {
 pub(crate) struct FetchOutcome {
     /// The snapshot written.
     pub(crate) snapshot: PathBuf,
-    /// Invoices whose line items were fetched.
+    /// Invoices in the snapshot (fetched or reused).
     pub(crate) invoices_fetched: usize,
+    /// Of those, the invoices hard-linked from the previous snapshot.
+    pub(crate) invoices_reused: usize,
     /// Request counters (retries by reason, bytes).
     pub(crate) stats: Value,
 }
@@ -200,6 +207,8 @@ struct Ctx {
     cfg: Config,
     writer: SnapshotWriter,
     progress: Progress,
+    /// The snapshot invoices are reused from (none with `--full` or on a first fetch).
+    previous: Option<incremental::Previous>,
 }
 
 /// Runs a whole fetch into `opts.dest`.
@@ -243,22 +252,32 @@ pub(crate) fn fetch(cfg: &Config, opts: FetchOptions) -> Result<FetchOutcome> {
     let api = Api::new(http, blob_http, tokens, pc.max_concurrency as usize, policy);
     let writer = SnapshotWriter::new(&opts.dest)?;
     let started = chrono::Utc::now();
+    let line_items = serde_json::to_value(pc.line_items).expect("line_items json");
+    let previous = if opts.full {
+        None
+    } else {
+        incremental::Previous::find(&cfg.source.snapshot_dir, &opts.dest, &line_items)
+    };
     let ctx = Arc::new(Ctx {
         api,
         cfg: cfg.clone(),
         writer,
         progress: opts.progress.clone(),
+        previous,
     });
-    let fetched = runtime.block_on(run_fetch(ctx.clone(), &opts.periods))?;
+    let held = runtime.block_on(run_fetch(ctx.clone(), &opts.periods))?;
+    let fetched = held.len();
+    let reused = held.iter().filter(|(_, from)| from.is_some()).count();
     let mut ctx =
         Arc::into_inner(ctx).ok_or_else(|| Error::Internal("fetch tasks still running".into()))?;
     let stats = ctx.api.stats.to_json();
-    tracing::info!(requests = %stats["requests"], retries_throttled = %stats["retries_throttled"],
+    tracing::info!(invoices = fetched, reused, requests = %stats["requests"], retries_throttled = %stats["retries_throttled"],
         retries_server_error = %stats["retries_server_error"], retries_network = %stats["retries_network"], "fetch done");
     let extra = serde_json::json!({
         "api_base": pc.api_base, "graph_base": pc.graph_base, "line_items": pc.line_items,
         "periods": opts.periods.iter().map(|p| format!("{:04}-{:02}", p.year, p.month)).collect::<Vec<_>>(),
-        "invoices_fetched": fetched, "correlation_id": ctx.api.correlation_id(), "http": stats,
+        "invoices": held.iter().map(|(id, from)| serde_json::json!({"id": id, "reused_from": from})).collect::<Vec<_>>(),
+        "invoices_fetched": fetched - reused, "invoices_reused": reused, "correlation_id": ctx.api.correlation_id(), "http": stats,
     });
     let snapshot = ctx.writer.commit_with(
         &pc.api_base,
@@ -269,16 +288,31 @@ pub(crate) fn fetch(cfg: &Config, opts: FetchOptions) -> Result<FetchOutcome> {
     Ok(FetchOutcome {
         snapshot,
         invoices_fetched: fetched,
+        invoices_reused: reused,
         stats,
     })
 }
 
-async fn run_fetch(ctx: Arc<Ctx>, periods: &[Period]) -> Result<usize> {
+/// Fetches (or reuses) everything; returns the snapshot's invoices in listing order, each with
+/// the run id its files were reused from (`None` = fetched).
+async fn run_fetch(ctx: Arc<Ctx>, periods: &[Period]) -> Result<Vec<(String, Option<String>)>> {
     let summaries = {
         let ctx = ctx.clone();
         tokio::spawn(async move { fetch_summaries(&ctx).await })
     };
-    let invoices = fetch_invoice_pages(&ctx).await?;
+    let (invoices, objects) = fetch_invoice_pages(&ctx).await?;
+    let objects = Arc::new(objects);
+    // the currencies of every listed invoice, before --period
+    let unbilled = ctx.cfg.partner_center.unbilled.then(|| {
+        let currencies: std::collections::BTreeSet<String> = invoices
+            .iter()
+            .filter_map(|i| i.currency_code.as_deref().map(str::trim))
+            .filter(|c| !c.is_empty())
+            .map(str::to_uppercase)
+            .collect();
+        let ctx = ctx.clone();
+        tokio::spawn(async move { fetch_unbilled(&ctx, currencies.into_iter().collect()).await })
+    });
     let selected: Vec<(Invoice, Option<NaiveDate>)> = invoices
         .into_iter()
         .map(|inv| {
@@ -299,21 +333,78 @@ async fn run_fetch(ctx: Arc<Ctx>, periods: &[Period]) -> Result<usize> {
     let mut tasks = tokio::task::JoinSet::new();
     for (inv, date) in selected.iter().cloned() {
         let ctx = ctx.clone();
+        let objects = objects.clone();
         let span = tracing::info_span!("invoice", id = %inv.id);
-        tasks.spawn(async move { fetch_invoice(&ctx, &inv, date).await }.instrument(span));
+        tasks.spawn(
+            async move {
+                let reused = reuse_invoice(&ctx, &inv.id, objects.get(&inv.id)).await?;
+                if reused.is_none() {
+                    fetch_invoice(&ctx, &inv, date).await?;
+                }
+                Ok::<_, Error>((inv.id.clone(), reused))
+            }
+            .instrument(span),
+        );
     }
+    let mut held = HashMap::new();
     while let Some(r) = tasks.join_next().await {
-        r.map_err(|e| Error::Internal(format!("fetch task: {e}")))??;
+        let (id, reused) = r.map_err(|e| Error::Internal(format!("fetch task: {e}")))??;
+        held.insert(id, reused);
         ctx.progress.inc();
     }
     summaries
         .await
         .map_err(|e| Error::Internal(format!("summaries task: {e}")))??;
-    Ok(selected.len())
+    if let Some(unbilled) = unbilled {
+        unbilled
+            .await
+            .map_err(|e| Error::Internal(format!("unbilled task: {e}")))??;
+    }
+    Ok(selected
+        .into_iter()
+        .map(|(inv, _)| {
+            let reused = held.remove(&inv.id).flatten();
+            (inv.id, reused)
+        })
+        .collect())
+}
+
+/// Hard-links invoice `id` from the previous snapshot when its invoice object is unchanged and
+/// its files verify; returns the previous run id when it did. A half-linked folder is removed
+/// before the invoice is fetched instead.
+async fn reuse_invoice(ctx: &Arc<Ctx>, id: &str, object: Option<&Value>) -> Result<Option<String>> {
+    let (Some(_), Some(object)) = (&ctx.previous, object) else {
+        return Ok(None);
+    };
+    let (task_ctx, id_owned, object) = (ctx.clone(), id.to_owned(), object.clone());
+    let statement = ctx.cfg.partner_center.statement_pdf && ctx.api.tokens.has_user_credentials();
+    let reused = tokio::task::spawn_blocking(move || {
+        let prev = task_ctx.previous.as_ref().expect("previous snapshot");
+        prev.reuse(&task_ctx.writer, &id_owned, &object, statement)
+    })
+    .await
+    .map_err(|e| Error::Internal(format!("reuse task: {e}")))?;
+    let prev = ctx.previous.as_ref().expect("previous snapshot");
+    match reused {
+        Ok(true) => {
+            tracing::debug!(invoice = %id, from = %prev.run_id, "unchanged: reused from the previous snapshot");
+            Ok(Some(prev.run_id.clone()))
+        }
+        Ok(false) => Ok(None),
+        Err(e) => {
+            tracing::warn!(invoice = %id, error = %e, "cannot reuse the previous snapshot's files: fetching");
+            let folder = ctx
+                .writer
+                .path(&format!("invoices/{}", invoice_folder_name(id)))?;
+            let _ = std::fs::remove_dir_all(&folder);
+            Ok(None)
+        }
+    }
 }
 
 /// `GET /v1/invoices`, every page (offset paging; modern tenants return everything at once).
-async fn fetch_invoice_pages(ctx: &Ctx) -> Result<Vec<Invoice>> {
+/// Also returns every listed document's invoice object by id (what incremental fetch compares).
+async fn fetch_invoice_pages(ctx: &Ctx) -> Result<(Vec<Invoice>, HashMap<String, Value>)> {
     let pc = &ctx.cfg.partner_center;
     let first = api_url(
         &pc.api_base,
@@ -322,6 +413,7 @@ async fn fetch_invoice_pages(ctx: &Ctx) -> Result<Vec<Invoice>> {
     )?;
     let mut url = first.clone();
     let mut invoices = Vec::new();
+    let mut objects = HashMap::new();
     let mut offset = 0usize;
     for n in 1.. {
         let reply = ctx
@@ -330,6 +422,7 @@ async fn fetch_invoice_pages(ctx: &Ctx) -> Result<Vec<Invoice>> {
             .await?;
         ctx.writer
             .write(&format!("invoices/page-{n:04}.json"), &reply.body)?;
+        incremental::listed_objects(&reply.body, &mut objects)?;
         let page: Collection<Invoice> =
             serde_json::from_slice(&fold_member_names(strip_bom(&reply.body))).map_err(|e| {
                 Error::Source(format!(
@@ -360,7 +453,7 @@ async fn fetch_invoice_pages(ctx: &Ctx) -> Result<Vec<Invoice>> {
     // a document listed at the top level and nested is fetched once (the first listing)
     let mut seen = std::collections::HashSet::new();
     invoices.retain(|inv| seen.insert(inv.id.clone()));
-    Ok(invoices)
+    Ok((invoices, objects))
 }
 
 /// `GET /v1/invoices/summaries` (App+User), when a refresh token is configured.
@@ -494,10 +587,64 @@ async fn fetch_feed(ctx: &Ctx, id: &str, folder: &str, feed: Feed, currency: &st
     Ok(())
 }
 
-/// The Graph v2 billed-reconciliation export of one invoice: POST, poll (honouring
-/// `Retry-After`) until done or the deadline, manifest (embedded or linked), then every blob
-/// downloaded in parallel from its SAS URL (no bearer token) and saved byte for byte.
+/// The Graph v2 billed-reconciliation export of one invoice, saved under `{folder}/export/`.
 async fn fetch_export(ctx: &Arc<Ctx>, id: &str, folder: &str) -> Result<()> {
+    let body = serde_json::json!({"invoiceId": id, "attributeSet": "full"});
+    match run_export(ctx, "billed", body, &format!("invoice {id}")).await? {
+        ExportEnd::Manifest(manifest) => {
+            save_export(ctx, id, &format!("{folder}/export"), manifest).await
+        }
+        ExportEnd::NoData(op) => Err(Error::Source(format!(
+            "the Graph export of invoice {id} failed: {}",
+            op.get("error").map(|e| e.to_string()).unwrap_or_default()
+        ))),
+    }
+}
+
+/// The `billingPeriod`s of the unbilled reconciliation export, in fetch order.
+const UNBILLED_PERIODS: [&str; 2] = ["current", "last"];
+
+/// The Graph v2 unbilled-reconciliation export for each of `currencies` and both billing
+/// periods, saved under `unbilled/<period>-<currency>/` (manifest and blobs as received). An
+/// export that ends in failedOperation 5000 ("No data available") is empty: its operation
+/// response is kept as `operation.json`.
+async fn fetch_unbilled(ctx: &Arc<Ctx>, currencies: Vec<String>) -> Result<()> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for currency in currencies {
+        for period in UNBILLED_PERIODS {
+            let (ctx, currency) = (ctx.clone(), currency.clone());
+            tasks.spawn(async move {
+                let what = format!("unbilled {period} {currency}");
+                let folder = format!("unbilled/{}", safe_file_name(&format!("{period}-{currency}")));
+                let body = serde_json::json!({"currencyCode": currency, "billingPeriod": period, "attributeSet": "full"});
+                match run_export(&ctx, "unbilled", body, &what).await? {
+                    ExportEnd::Manifest(manifest) => save_export(&ctx, &what, &folder, manifest).await,
+                    ExportEnd::NoData(op) => {
+                        tracing::info!(period, currency = %currency, "no unbilled data");
+                        let text = serde_json::to_vec_pretty(&op).expect("operation json");
+                        ctx.writer.write(&format!("{folder}/operation.json"), &text)
+                    }
+                }
+            });
+        }
+    }
+    while let Some(r) = tasks.join_next().await {
+        r.map_err(|e| Error::Internal(format!("unbilled export task: {e}")))??;
+    }
+    Ok(())
+}
+
+/// How a Graph export ended: its manifest, or failedOperation 5000 ("No data available") with
+/// the operation response.
+enum ExportEnd {
+    Manifest(Value),
+    NoData(Value),
+}
+
+/// Runs one Graph v2 reconciliation export (`which` = `billed` | `unbilled`): POST, poll
+/// (honouring `Retry-After`) until done or the deadline, then the manifest (embedded or linked).
+/// `what` names the export in messages.
+async fn run_export(ctx: &Arc<Ctx>, which: &str, body: Value, what: &str) -> Result<ExportEnd> {
     let pc = &ctx.cfg.partner_center;
     let start = api_url(
         &pc.graph_base,
@@ -506,7 +653,7 @@ async fn fetch_export(ctx: &Arc<Ctx>, id: &str, folder: &str) -> Result<()> {
             "partners",
             "billing",
             "reconciliation",
-            "billed",
+            which,
             "export",
         ],
         &[],
@@ -516,7 +663,7 @@ async fn fetch_export(ctx: &Arc<Ctx>, id: &str, folder: &str) -> Result<()> {
         url: start.clone(),
         audience: Some(Audience::Graph),
         headers: Vec::new(),
-        json: Some(serde_json::json!({"invoiceId": id, "attributeSet": "full"})),
+        json: Some(body),
     };
     let reply = ctx.api.send(&post).await?;
     let location = reply
@@ -534,7 +681,7 @@ async fn fetch_export(ctx: &Arc<Ctx>, id: &str, folder: &str) -> Result<()> {
         .join(location)
         .map_err(|e| Error::Source(format!("export Location is not a URL: {e}")))?;
     let deadline = Instant::now() + Duration::from_secs(pc.export_deadline_secs);
-    let manifest: Value = loop {
+    loop {
         let poll = ctx
             .api
             .send(&Call::get(op_url.clone(), Audience::Graph))
@@ -547,25 +694,33 @@ async fn fetch_export(ctx: &Arc<Ctx>, id: &str, folder: &str) -> Result<()> {
         if kind.ends_with("exportSuccessOperation") || ["succeeded", "completed"].contains(&status)
         {
             if let Some(m) = op.get("resourceLocation").filter(|m| m.is_object()) {
-                break m.clone();
+                return Ok(ExportEnd::Manifest(m.clone()));
             }
             let link = op
                 .get("resourceLocation@odata.navigationLink")
                 .and_then(Value::as_str)
                 .ok_or_else(|| {
-                    Error::Source(format!("export of {id} succeeded without a manifest"))
+                    Error::Source(format!("export of {what} succeeded without a manifest"))
                 })?;
             let url = op_url
                 .join(link)
                 .map_err(|e| Error::Source(format!("manifest link is not a URL: {e}")))?;
             let m = ctx.api.send(&Call::get(url, Audience::Graph)).await?;
-            break serde_json::from_slice(&m.body)
-                .map_err(|e| Error::Source(format!("export manifest of {id} is not JSON: {e}")))?;
+            return serde_json::from_slice(&m.body)
+                .map(ExportEnd::Manifest)
+                .map_err(|e| Error::Source(format!("export manifest of {what} is not JSON: {e}")));
         }
         if kind.ends_with("failedOperation") || status == "failed" {
+            let code = op.pointer("/error/code").map(|c| match c {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            });
+            if code.as_deref() == Some("5000") {
+                return Ok(ExportEnd::NoData(op));
+            }
             let err = op.get("error").map(|e| e.to_string()).unwrap_or_default();
             return Err(Error::Source(format!(
-                "the Graph export of invoice {id} failed: {err}"
+                "the Graph export of {what} failed: {err}"
             )));
         }
         let wait = poll
@@ -576,16 +731,17 @@ async fn fetch_export(ctx: &Arc<Ctx>, id: &str, folder: &str) -> Result<()> {
             .unwrap_or(Duration::from_secs(10));
         if Instant::now() + wait > deadline {
             return Err(Error::Source(format!(
-                "the Graph export of invoice {id} was still {status:?} at the deadline (partner_center.export_deadline_secs = {})",
+                "the Graph export of {what} was still {status:?} at the deadline (partner_center.export_deadline_secs = {})",
                 pc.export_deadline_secs
             )));
         }
         tokio::time::sleep(wait).await;
-    };
-    save_export(ctx, id, folder, manifest).await
+    }
 }
 
-async fn save_export(ctx: &Arc<Ctx>, id: &str, folder: &str, mut manifest: Value) -> Result<()> {
+/// Saves an export's manifest (SAS token removed) as `{dir}/manifest.json` and downloads every
+/// blob it lists into `dir`, in parallel, byte for byte. `id` names the export in messages.
+async fn save_export(ctx: &Arc<Ctx>, id: &str, dir: &str, mut manifest: Value) -> Result<()> {
     // member names in any casing: read through the folded text
     let folded = fold_member_names(&serde_json::to_vec(&manifest).expect("manifest json"));
     let parsed: ExportManifest = serde_json::from_slice(&folded)
@@ -620,8 +776,7 @@ async fn save_export(ctx: &Arc<Ctx>, id: &str, folder: &str, mut manifest: Value
         );
     }
     let text = serde_json::to_vec_pretty(&manifest).expect("manifest json");
-    ctx.writer
-        .write(&format!("{folder}/export/manifest.json"), &text)?;
+    ctx.writer.write(&format!("{dir}/manifest.json"), &text)?;
     let mut downloads = tokio::task::JoinSet::new();
     for name in names {
         let mut url = Url::parse(&format!("{root}/{name}"))
@@ -631,7 +786,7 @@ async fn save_export(ctx: &Arc<Ctx>, id: &str, folder: &str, mut manifest: Value
         }
         let dest = ctx
             .writer
-            .path(&format!("{folder}/export/{}", safe_file_name(&name)))?;
+            .path(&format!("{dir}/{}", safe_file_name(&name)))?;
         let call = Call {
             method: Method::GET,
             url,
