@@ -4,10 +4,12 @@
 
 mod api;
 mod bad_input;
+mod browser;
 mod common;
 mod golden;
 mod nightly;
 mod properties;
 mod shapes;
 mod streaming;
+mod workbook;
 mod zero_amount;
