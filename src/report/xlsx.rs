@@ -254,6 +254,40 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_table_longer_than_the_sheet_ends_with_a_note() {
+        use calamine::{Data, Reader, Xlsx, open_workbook};
+        let t = Table {
+            names: vec!["invoice_id".into(), "difference".into(), "currency".into()],
+            rows: vec![
+                vec![
+                    Cell::Text("=1+1".into()),
+                    Cell::Money {
+                        value: -1_250,
+                        scale: 3,
+                    },
+                    Cell::Text("EUR".into()),
+                ];
+                2
+            ],
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.xlsx");
+        let mut wb = Workbook::new();
+        table_sheet(wb.add_worksheet(), &t, 5, "reconciliation.csv").unwrap();
+        wb.save(&path).unwrap();
+        let mut back: Xlsx<_> = open_workbook(&path).unwrap();
+        let sheet = back.worksheet_range_at(0).unwrap().unwrap();
+        assert_eq!(sheet.get_value((1, 0)), Some(&Data::String("=1+1".into())));
+        assert_eq!(sheet.get_value((2, 1)), Some(&Data::Float(-1.25)));
+        assert_eq!(
+            sheet.get_value((3, 0)),
+            Some(&Data::String(
+                "3 more rows do not fit in a sheet; all 5 are in reconciliation.csv".into()
+            ))
+        );
+    }
+
+    #[test]
     fn money_formats_keep_only_letters_of_the_currency() {
         let mut f = MoneyFormats::default();
         f.get("EUR\"; =1");
