@@ -636,7 +636,9 @@ mod tests {
             c.report.formats,
             Formats {
                 csv: false,
-                parquet: true
+                parquet: true,
+                html: false,
+                xlsx: false,
             }
         );
         assert_eq!(c.partner_center.max_concurrency, 8);

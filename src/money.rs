@@ -225,6 +225,34 @@ pub(crate) fn format_scaled(value: i128, scale: u32) -> String {
     )
 }
 
+/// Formats a mantissa at `scale` to the cent where it has no more digits (`3810.40`) and with
+/// every significant digit where it has (`0.010001`): exact, for people.
+pub(crate) fn format_to_cent(value: i128, scale: u32) -> String {
+    let full = format_scaled(value, scale);
+    if scale <= CENT_DIGITS {
+        return format_scaled(value * pow10(CENT_DIGITS - scale), CENT_DIGITS);
+    }
+    let keep = full.len() - (scale - CENT_DIGITS) as usize;
+    let trimmed = full[keep..].trim_end_matches('0');
+    format!("{}{trimmed}", &full[..keep])
+}
+
+/// Rounds a mantissa at `scale` to whole cents, half away from zero (what a page shows; the
+/// exact value stays in the CSV and Parquet reports).
+pub(crate) fn round_to_cents(value: i128, scale: u32) -> i128 {
+    if scale <= CENT_DIGITS {
+        return value * pow10(CENT_DIGITS - scale);
+    }
+    let unit = pow10(scale - CENT_DIGITS);
+    let (q, r) = (value / unit, value % unit);
+    // `/` truncates toward zero: a remainder of at least half a cent moves away from zero
+    if 2 * r.abs() >= unit {
+        q + value.signum()
+    } else {
+        q
+    }
+}
+
 /// Builds one polars decimal column from parsed values at a fixed working scale. The column's
 /// scale is the smallest that holds every digit seen (at least `min_scale`).
 #[derive(Debug, Clone)]
@@ -382,6 +410,29 @@ mod tests {
         assert_eq!(a("-12.50", '.'), Ok(-1250));
         assert_eq!(a("12,5", '.'), Err(DecimalError::NotANumber));
         assert_eq!(a("1 234.56", '.'), Err(DecimalError::NotANumber));
+    }
+
+    #[test]
+    fn to_the_cent_keeps_every_significant_digit() {
+        assert_eq!(format_to_cent(3_810_400_000, 6), "3810.40");
+        assert_eq!(format_to_cent(10_001, 6), "0.010001");
+        assert_eq!(format_to_cent(-1_000_000, 6), "-1.00");
+        assert_eq!(format_to_cent(0, 6), "0.00");
+        assert_eq!(format_to_cent(-5, 0), "-5.00");
+        assert_eq!(format_to_cent(15, 1), "1.50");
+        assert_eq!(format_to_cent(123, 2), "1.23");
+    }
+
+    #[test]
+    fn rounds_to_the_cent_half_away_from_zero() {
+        assert_eq!(round_to_cents(10_005, 6), 1);
+        assert_eq!(round_to_cents(5_000, 6), 1);
+        assert_eq!(round_to_cents(-5_000, 6), -1);
+        assert_eq!(round_to_cents(4_999, 6), 0);
+        assert_eq!(round_to_cents(-4_999, 6), 0);
+        assert_eq!(round_to_cents(81_610_001, 6), 8161);
+        assert_eq!(round_to_cents(-37_605, 3), -3761);
+        assert_eq!(round_to_cents(7, 0), 700);
     }
 
     #[test]

@@ -113,6 +113,18 @@ pub(crate) fn reconcile_snapshot(cfg: &Config, opts: RunOptions<'_>) -> Result<P
         changes: &change_counts,
     };
     write_summary(dir, &summary)?;
+    let t = Instant::now();
+    report::AnalystInputs {
+        summary: &summary,
+        rejected: &reconciled.ledger.rejected,
+        changes: &changes_df,
+        formats: cfg.report.formats,
+    }
+    .write(dir)?;
+    tracing::debug!(
+        ms = t.elapsed().as_millis() as u64,
+        "analyst reports written"
+    );
 
     let folder = staging.publish(&run_id)?;
     opts.progress.finish();

@@ -12,11 +12,17 @@ pub(crate) enum Format {
     Csv,
     /// `.parquet`.
     Parquet,
+    /// `report.html`, the self-contained page for analysts.
+    Html,
+    /// `report.xlsx`, the workbook for analysts.
+    Xlsx,
 }
 
 crate::config::choice!(Format {
     "csv" => Format::Csv,
     "parquet" => Format::Parquet,
+    "html" => Format::Html,
+    "xlsx" => Format::Xlsx,
 });
 
 /// Which report formats to write (`report.formats`: at least one).
@@ -26,6 +32,10 @@ pub(crate) struct Formats {
     pub(crate) csv: bool,
     /// Write `.parquet`.
     pub(crate) parquet: bool,
+    /// Write `report.html`.
+    pub(crate) html: bool,
+    /// Write `report.xlsx`.
+    pub(crate) xlsx: bool,
 }
 
 impl Default for Formats {
@@ -33,13 +43,20 @@ impl Default for Formats {
         Formats {
             csv: true,
             parquet: true,
+            html: false,
+            xlsx: false,
         }
     }
 }
 
 impl Serialize for Formats {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let on = [(self.csv, Format::Csv), (self.parquet, Format::Parquet)];
+        let on = [
+            (self.csv, Format::Csv),
+            (self.parquet, Format::Parquet),
+            (self.html, Format::Html),
+            (self.xlsx, Format::Xlsx),
+        ];
         s.collect_seq(on.into_iter().filter(|(on, _)| *on).map(|(_, f)| f))
     }
 }
@@ -53,6 +70,8 @@ impl<'de> Deserialize<'de> for Formats {
         Ok(Formats {
             csv: list.contains(&Format::Csv),
             parquet: list.contains(&Format::Parquet),
+            html: list.contains(&Format::Html),
+            xlsx: list.contains(&Format::Xlsx),
         })
     }
 }
@@ -109,8 +128,11 @@ mod tests {
 
     #[test]
     fn bad_values_name_the_key_and_the_allowed_ones() {
-        let e = config_error("[report]\nformats = [\"xlsx\"]", "report.formats");
-        assert!(e.contains(r#""xlsx" is not "csv" or "parquet""#), "{e}");
+        let e = config_error("[report]\nformats = [\"pdf\"]", "report.formats");
+        assert!(
+            e.contains(r#""pdf" is not "csv", "parquet", "html" or "xlsx""#),
+            "{e}"
+        );
         config_error("[report]\nformats = []", "report.formats: lists no format");
         let e = config_error("[report]\nfail_on = \"always\"", "report.fail_on");
         assert!(
@@ -122,7 +144,7 @@ mod tests {
     #[test]
     fn formats_and_fail_on_are_typed() {
         let c = load_for_test(
-            "[report]\nformats = [\"parquet\"]\nfail_on = \"never\"",
+            "[report]\nformats = [\"parquet\", \"xlsx\"]\nfail_on = \"never\"",
             &[],
         )
         .unwrap();
@@ -130,7 +152,9 @@ mod tests {
             c.report.formats,
             Formats {
                 csv: false,
-                parquet: true
+                parquet: true,
+                html: false,
+                xlsx: true,
             }
         );
         assert_eq!(c.report.fail_on, FailOn::Never);

@@ -2,11 +2,14 @@
 //! all into a staging folder that [`publish`] renames into place. The only module that writes
 //! report files.
 
+pub(crate) mod cells;
 pub mod config;
 pub mod dataset;
+pub(crate) mod html;
 pub mod publish;
 pub mod summary;
 pub mod table_csv;
+pub(crate) mod xlsx;
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -16,6 +19,55 @@ use polars::prelude::*;
 
 use crate::error::{Error, Result};
 use config::Formats;
+
+/// What the analyst reports (`report.html`, `report.xlsx`) read: the summary (which holds the
+/// reconciliation, invoice and line checks) and the two other small outcome frames — never the
+/// charges, so they cost the same at 5M lines as at 50.
+#[derive(Debug)]
+pub(crate) struct AnalystInputs<'a> {
+    /// The run's summary and outcome.
+    pub(crate) summary: &'a summary::RunSummary<'a>,
+    /// `rejected_ledger_rows`.
+    pub(crate) rejected: &'a DataFrame,
+    /// `changes`.
+    pub(crate) changes: &'a DataFrame,
+    /// The formats written (to name the file that holds every row of a capped table).
+    pub(crate) formats: Formats,
+}
+
+impl AnalystInputs<'_> {
+    /// The report file holding every row of table `name`.
+    pub(crate) fn source_of(&self, name: &str) -> String {
+        if self.formats.csv {
+            format!("{name}.csv")
+        } else if self.formats.parquet {
+            format!("{name}.parquet")
+        } else {
+            format!("{name} (add \"csv\" to report.formats to write it)")
+        }
+    }
+
+    /// Writes `report.html` and/or `report.xlsx` per the formats, side by side.
+    pub(crate) fn write(&self, dir: &Path) -> Result<()> {
+        let (html, xlsx) = rayon::join(
+            || {
+                if self.formats.html {
+                    html::write(dir, self)
+                } else {
+                    Ok(())
+                }
+            },
+            || {
+                if self.formats.xlsx {
+                    xlsx::write(dir, self)
+                } else {
+                    Ok(())
+                }
+            },
+        );
+        html.and(xlsx)
+    }
+}
 
 /// Rows per Parquet row group: readers can skip groups, and a streamed table holds at most one
 /// group's rows in memory before they are encoded — with the 43 charges columns 64k rows cost

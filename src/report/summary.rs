@@ -61,7 +61,8 @@ pub(crate) struct RunSummary<'a> {
     pub(crate) changes: &'a BTreeMap<&'static str, u64>,
 }
 
-fn rfc3339(t: DateTime<Utc>) -> String {
+/// A UTC time as summary.json writes it (RFC 3339, milliseconds).
+pub(crate) fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
@@ -154,7 +155,7 @@ impl RunSummary<'_> {
     /// `summary.md`.
     pub(crate) fn to_markdown(&self) -> Result<String> {
         let o = self.outcome;
-        let f = |v: i128| format_scaled(v, o.scale);
+        let f = |v: i128| money::format_to_cent(v, o.scale);
         let mut md = String::new();
         let verdict = match self.exit_status {
             0 => "nothing outside tolerance",
@@ -324,7 +325,15 @@ fn top_differences(o: &Outcome, n: usize) -> Result<String> {
             .iter()
             .map(|h| {
                 top.column(h)
-                    .and_then(|c| c.get(i).map(|v| v.str_value().to_string()))
+                    .and_then(|c| match c.dtype() {
+                        DataType::Decimal(..) => c.decimal().map(|d| {
+                            d.physical()
+                                .get(i)
+                                .map(|v| money::format_to_cent(v, d.scale() as u32))
+                                .unwrap_or_default()
+                        }),
+                        _ => c.get(i).map(|v| v.str_value().to_string()),
+                    })
                     .map(|s| s.replace('|', "\\|"))
                     .unwrap_or_default()
             })

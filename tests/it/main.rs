@@ -4,6 +4,7 @@
 
 mod api;
 mod bad_input;
+mod browser;
 mod common;
 mod dataset;
 mod golden;
@@ -13,4 +14,5 @@ mod properties;
 mod shapes;
 mod soak;
 mod streaming;
+mod workbook;
 mod zero_amount;
