@@ -575,6 +575,17 @@ async fn a_second_run_is_refused_by_the_lock_and_a_killed_holder_blocks_nobody()
 /// SIGINT during the fetch: the partial snapshot and the report staging are removed, exit 130.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigint_during_fetch_leaves_no_partial_snapshot_and_exits_130() {
+    signal_during_fetch("INT", 130).await;
+}
+
+/// SIGTERM (what systemd and cron send) during the fetch: the same, exit 143.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_during_fetch_leaves_no_partial_snapshot_and_exits_143() {
+    signal_during_fetch("TERM", 143).await;
+}
+
+/// Sends `signal` to a `run` while it fetches; expects `exit` and nothing left behind.
+async fn signal_during_fetch(signal: &'static str, exit: i32) {
     let w = World::start(&root().join("sample-data/partner-center"), |o| {
         o.latency_ms = 400
     })
@@ -593,14 +604,14 @@ async fn sigint_during_fetch_leaves_no_partial_snapshot_and_exits_130() {
         wait_for("the partial snapshot", || {
             entries(&snapshots).iter().any(|e| e.contains(".partial-"))
         });
-        send_signal(pid, "INT");
+        send_signal(pid, signal);
         child.wait_with_output().unwrap()
     })
     .await
     .unwrap();
     assert_eq!(
         out.status.code(),
-        Some(130),
+        Some(exit),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
