@@ -659,6 +659,9 @@ pub(crate) fn without_invoices(
 }
 
 #[cfg(test)]
+mod line_differential;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
