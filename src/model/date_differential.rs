@@ -15,11 +15,7 @@ fn reference(text: &str) -> Result<Option<NaiveDate>, ()> {
         return Ok(None);
     }
     let date = t.get(..10).ok_or(())?;
-    let shaped = date.bytes().enumerate().all(|(i, c)| match i {
-        4 | 7 => c == b'-',
-        _ => c.is_ascii_digit(),
-    });
-    if !shaped {
+    if !shaped(date, [4, 7], b'-') {
         return Err(());
     }
     let rest = &t[10..];
@@ -30,11 +26,7 @@ fn reference(text: &str) -> Result<Option<NaiveDate>, ()> {
     }
     let time = rest.strip_prefix(['T', 't', ' ']).ok_or(())?;
     let hms = time.get(..8).ok_or(())?;
-    let hms_shaped = hms.bytes().enumerate().all(|(i, c)| match i {
-        2 | 5 => c == b':',
-        _ => c.is_ascii_digit(),
-    });
-    if !hms_shaped {
+    if !shaped(hms, [2, 5], b':') {
         return Err(());
     }
     let iso = format!("{date}T{time}");
@@ -58,6 +50,17 @@ fn reference(text: &str) -> Result<Option<NaiveDate>, ()> {
     NaiveDateTime::parse_from_str(&iso, "%Y-%m-%dT%H:%M:%S%.f")
         .map(|dt| Some(dt.date()))
         .map_err(|_| ())
+}
+
+/// ASCII digits with `sep` at the two positions `at` (`YYYY-MM-DD`, `HH:MM:SS`).
+fn shaped(text: &str, at: [usize; 2], sep: u8) -> bool {
+    text.bytes().enumerate().all(|(i, c)| {
+        if at.contains(&i) {
+            c == sep
+        } else {
+            c.is_ascii_digit()
+        }
+    })
 }
 
 /// Two-digit numbers around the valid ranges.
