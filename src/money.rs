@@ -85,20 +85,31 @@ pub(crate) fn parse_decimal(
     let mut mantissa: i128 = 0;
     let mut int_digits = 0u32;
     let mut frac_digits = 0u32;
-    let mut trailing_zeros = 0u32; // trailing zeros among the fractional digits
+    // zeros not yet multiplied into the mantissa: only a significant digit after them does, so
+    // that `1.000…` (or `100…e-40`) holds whatever the number of trailing zeros
+    let mut pending_zeros = 0u32;
     let mut seen_point = false;
     while i < b.len() {
         let c = b[i];
         match c {
             b'0'..=b'9' => {
                 let d = (c - b'0') as i128;
-                mantissa = mantissa
-                    .checked_mul(10)
-                    .and_then(|m| m.checked_add(d))
-                    .ok_or(DecimalError::Overflow)?;
+                if d == 0 {
+                    pending_zeros += 1;
+                } else {
+                    mantissa = if mantissa == 0 {
+                        d
+                    } else {
+                        10i128
+                            .checked_pow(pending_zeros + 1)
+                            .and_then(|p| mantissa.checked_mul(p))
+                            .and_then(|m| m.checked_add(d))
+                            .ok_or(DecimalError::Overflow)?
+                    };
+                    pending_zeros = 0;
+                }
                 if seen_point {
                     frac_digits += 1;
-                    trailing_zeros = if d == 0 { trailing_zeros + 1 } else { 0 };
                 } else {
                     int_digits += 1;
                 }
@@ -125,18 +136,10 @@ pub(crate) fn parse_decimal(
             return Err(DecimalError::NotANumber);
         }
     }
-    // value = mantissa × 10^(exponent − frac_digits)
-    let shift = exponent - frac_digits as i64;
-    let significant_frac = if shift >= 0 {
-        0
-    } else {
-        // digits after the point once the exponent is applied, minus trailing zeros
-        if zero {
-            0
-        } else {
-            (-shift - trailing_zeros as i64).max(0)
-        }
-    };
+    // value = mantissa × 10^shift, the mantissa without its trailing zeros
+    let shift = exponent - frac_digits as i64 + pending_zeros as i64;
+    // digits after the point once the exponent is applied
+    let significant_frac = if shift >= 0 || zero { 0 } else { -shift };
     if significant_frac > scale as i64 {
         return Err(DecimalError::TooManyDigits { scale });
     }
@@ -316,6 +319,9 @@ pub(crate) fn decimal_values(col: &Column) -> PolarsResult<(Vec<Option<i128>>, u
         .collect();
     Ok((values, scale))
 }
+
+#[cfg(test)]
+mod differential;
 
 #[cfg(test)]
 mod tests {

@@ -659,6 +659,9 @@ fn rejected_frame(
 }
 
 #[cfg(test)]
+mod line_differential;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -120,10 +120,11 @@ fn skip_nested(b: &[u8], mut i: usize) -> Result<usize, String> {
 }
 
 /// Calls `f(key, value)` for each member of the JSON object `b` (surrounding white space
-/// allowed). Errors say what is malformed; nothing may follow the object.
+/// allowed); a key holding escapes is passed decoded. Errors say what is malformed; nothing may
+/// follow the object.
 pub(crate) fn for_each_member<'a>(
     b: &'a [u8],
-    mut f: impl FnMut(&'a [u8], Token<'a>) -> Result<(), String>,
+    mut f: impl FnMut(&[u8], Token<'a>) -> Result<(), String>,
 ) -> Result<(), String> {
     let mut i = ws(b, 0);
     if b.get(i) != Some(&b'{') {
@@ -141,8 +142,19 @@ pub(crate) fn for_each_member<'a>(
         if b.get(i) != Some(&b'"') {
             return Err(format!("expected a member name at byte {i}"));
         }
-        let (end, _) = string_end(b, i + 1)?;
-        let key = &b[i + 1..end - 1];
+        let (end, key_escaped) = string_end(b, i + 1)?;
+        let raw_key = &b[i + 1..end - 1];
+        // `"\u0063ustomerId"` is the member `customerId` to JSON (rare: decoded only then)
+        let decoded = if key_escaped {
+            Token::Str {
+                raw: raw_key,
+                escaped: true,
+            }
+            .text()?
+        } else {
+            None
+        };
+        let key = decoded.as_deref().map_or(raw_key, str::as_bytes);
         i = ws(b, end);
         if b.get(i) != Some(&b':') {
             return Err(format!("expected ':' at byte {i}"));

@@ -206,6 +206,9 @@ pub(crate) fn enum_eq(value: &str, expected: &str) -> bool {
 }
 
 #[cfg(test)]
+mod date_differential;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

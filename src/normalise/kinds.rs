@@ -253,6 +253,9 @@ impl ToCharge for DailyRatedUsageLineItem<'_> {
 }
 
 #[cfg(test)]
+mod differential;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::money::{self, Scaled};

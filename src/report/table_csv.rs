@@ -287,6 +287,9 @@ pub(crate) fn formula_safe_cell(s: &str) -> Cow<'_, str> {
 }
 
 #[cfg(test)]
+mod differential;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
