@@ -5,7 +5,8 @@
     python3 sample-data/build.py --check    # write nothing; rebuild in memory and compare with what is on disk
 
 Writes (and owns) these paths, relative to the project root:
-    sample-data/partner-center/**         a Partner Center snapshot in the contract layout (4 invoices, 1 credit note)
+    sample-data/partner-center/**         a Partner Center snapshot in the contract layout (4 invoices, 1 credit note,
+                                          the unbilled export under unbilled/)
     sample-data/ledger/ledger-2024.csv    the partner's ledger, default schema
     sample-data/ledger/ledger-2025.csv    (UTF-8 BOM, CRLF line ends)
     sample-data/ledger-sv/bokforing.csv   the same ledger in a Swedish-locale layout
@@ -138,6 +139,8 @@ CUSTOMERS = OrderedDict([
     ("contoso", ("Contoso Bouw B.V.", "contosobouw.onmicrosoft.com", "NL")),
     ("alpine", ("Alpine Ski House AG", "alpineskihouse.onmicrosoft.com", "AT")),
     ("trey", ("Trey Research GmbH", "treyresearch.onmicrosoft.com", "DE")),
+    # only on the unbilled export: a new customer with no invoice and no ledger entry yet
+    ("wingtip", ("Wingtip Toys Inc", "wingtiptoys.onmicrosoft.com", "US")),
 ])
 CID = {k: guid("customer:" + k) for k in CUSTOMERS}
 
@@ -151,7 +154,9 @@ for _k in ("wg_azure", "fb_m365bs", "fb_bc", "fb_copilot", "ct_ri", "ct_e3", "ct
            "wg_azplan",
            # added for the explanation codes (issue 10)
            "ct_trial", "al_m365bp", "fb_pbi", "tr_m365bb", "ct_ri2", "tr_ri", "lw_bp", "lw_bp2", "wg_m365bs",
-           "ts_e3", "wg_teams"):
+           "ts_e3", "wg_teams",
+           # the unbilled export's new customer
+           "wt_m365bb"):
     SUB[_k] = guid("subscription:" + _k)
 # the ledger's typo of Trey's Business Basic subscription: one hex digit wrong (key_mismatch, C12/C13)
 TYPO_SUB = SUB["tr_m365bb"][:-1] + ("0" if SUB["tr_m365bb"][-1] != "0" else "1")
@@ -168,6 +173,7 @@ ORDER = {
     "ct_trial": "e5a1c7f3b902", "al_m365bp": "2b8f4d6a0c13", "fb_pbi": "9c3e5a7b1d40", "tr_m365bb": "4f6a8c0e2b75",
     "ct_ri2": "7a9c1e3f5b26", "tr_ri": "0d2f4b6a8c91", "lw_bp": "6e8a0c2f4d53", "lw_bp2": "3c5e7a9b1f84",
     "wg_m365bs": "8b0d2f4a6c17", "ts_e3": "5d7f9b1c3e68", "wg_teams": "1a3c5e7f9b42",
+    "wt_m365bb": "7f6e5d4c3b2a",
 }
 
 INVOICES = OrderedDict([
@@ -247,12 +253,13 @@ NCE_DEFAULTS = dict(unit_type="", pricing_currency=None, rate=D("1"), rate_date=
 
 def nce(ref, inv, cust, sub, product, charge_type, unit_price, eff_price, qty, billable, subtotal,
         charge_start, charge_end, **kw):
+    """One NCE line. inv: an invoice key, or None for a line not invoiced yet (then kw names its currency)."""
     line = dict(NCE_DEFAULTS)
     line.update(kw)
     line.update(ref=ref, inv=inv, cust=cust, sub=sub, order=ORDER[sub], product=product, charge_type=charge_type,
                 unit_price=D(unit_price), eff_price=D(eff_price), qty=D(qty), billable=D(billable),
                 subtotal=D(subtotal), charge_start=charge_start, charge_end=charge_end)
-    cur = INVOICES[inv]["currency"]
+    cur = INVOICES[inv]["currency"] if inv else line["currency"]
     line["currency"] = cur
     line["pricing_currency"] = line["pricing_currency"] or cur
     line["tax"] = tax_of(line["subtotal"], cur)
@@ -394,6 +401,30 @@ NCE_LINES = [
 B_PAGE1 = 6  # B-01..B-06 on page 1, B-07..B-10 on page 2
 C_BLOB0_MEMBERS = (("C-01", "C-02"), ("C-03", "C-04"))
 C_BLOB1 = (("C-05", "C-06"), ("C-07", "C-08", "C-09", "C-10", "C-11", "C-12", "C-13", "C-14", "C-15"))  # blank line between
+
+# ---- the unbilled reconciliation export (Graph v2, `billingPeriod` current / last, per currency) -------------
+# Lines Microsoft has not invoiced yet, in the invoice exports' row shape (camelCase, invoiceNumber empty).
+# Saved as a fetch saves them: unbilled/<period>-<currency>/ with manifest.json + one gzip JSON-lines blob,
+# or operation.json when the export ended in failedOperation 5000 (no data).
+def unbilled(ref, period, cur, cust, sub, product, unit_price, qty, subtotal, charge_start, charge_end, **kw):
+    line = nce(ref, None, cust, sub, product, "cycleCharge", unit_price, unit_price, qty, qty, subtotal,
+               charge_start, charge_end, currency=cur, rate_date=charge_start[:8] + "01T00:00:00Z", **kw)
+    line["period"] = period
+    return line
+
+
+UNBILLED_LINES = [
+    # 100.00 + 75.50 = 175.50 under the keys of the EUR accrual GL-2025-0301 (N1): it is `unbilled`
+    unbilled("U-01", "current", "EUR", "fabrikam", "fb_m365bs", "m365bs", "10.00", 10, "100.00",
+             "2025-03-01", "2025-03-31", order_date="2023-07-17T10:00:00.0000000Z", sub_start="2024-07-17"),
+    unbilled("U-02", "last", "EUR", "fabrikam", "fb_m365bs", "m365bs", "7.55", 10, "75.50",
+             "2025-02-01", "2025-02-28", order_date="2023-07-17T10:00:00.0000000Z", sub_start="2024-07-17"),
+    # a customer the ledger does not have: explains nothing
+    unbilled("U-03", "current", "USD", "wingtip", "wt_m365bb", "m365bb", "12.50", 2, "25.00",
+             "2025-03-01", "2025-03-31", order_date="2025-03-01T08:00:00.0000000Z"),
+]
+# every export a fetch of the sample runs (both periods for each invoice currency); last-USD has no data
+UNBILLED_EXPORTS = ("current-EUR", "last-EUR", "current-USD", "last-USD")
 
 # Daily-rated usage for invoice B (onetime-usagelineitems, billingProvider "marketplace") -- NOT charges:
 # four days of the VM meter plus one day of the disks; detail only.
@@ -585,7 +616,8 @@ EXPECTED = [
     ("D5", ["D-05"], ["GL-2025-0316"], "-25.00", "-25.00", "matched", "", "Azure customerCredit booked correctly"),
     ("X1", [], ["GL-2025-0318"], "0", "30.00", "missing_in_invoice", "unexplained",
      "booked against G099887767, an invoice number that does not exist (typo for G099887766)"),
-    ("N1", [], ["GL-2025-0301"], "0", "175.50", "not_yet_invoiced", "awaiting_invoice", "March accrual, empty invoice_number"),
+    ("N1", [], ["GL-2025-0301"], "0", "175.50", "not_yet_invoiced", "unbilled",
+     "March accrual, empty invoice_number; the unbilled export holds 100.00 (current) + 75.50 (last)"),
     ("N2", [], ["GL-2025-0302"], "0", "180.00", "not_yet_invoiced", "awaiting_invoice", "March accrual, empty invoice_number"),
     # ---- added for the explanation codes (issue 10)
     ("C9", ["C-09"], [], "0.00", "0", "missing_in_ledger", "zero_amount",
@@ -634,6 +666,9 @@ EXPECTED_TOTALS = {
 # charges rows / Σ subtotal / Σ total per currency; accepted ledger rows / Σ amount per currency
 EXPECTED_CHARGES = {"USD": (18, "6519.56"), "EUR": (26, "4201.550001")}
 EXPECTED_LEDGER = {"USD": (17, "5442.78"), "EUR": (22, "4397.41")}
+# the unbilled export, typed by hand: {(billing period, currency): (lines, Σ subtotal)}; a period and currency
+# not listed ends in failedOperation 5000
+EXPECTED_UNBILLED = {("current", "EUR"): (1, "100.00"), ("last", "EUR"): (1, "75.50"), ("current", "USD"): (1, "25.00")}
 # hand-typed sums per currency and explanation code: (rows, difference)
 EXPECTED_EXPLANATIONS = {
     ("EUR", "zero_amount"): (1, "0.00"),
@@ -644,7 +679,7 @@ EXPECTED_EXPLANATIONS = {
     ("EUR", "tax_included"): (1, "-19.57"),
     ("EUR", "quantity"): (1, "18.80"),
     ("EUR", "unexplained"): (3, "-57.20"),
-    ("EUR", "awaiting_invoice"): (1, "-175.50"),
+    ("EUR", "unbilled"): (1, "-175.50"),
     ("USD", "key_mismatch"): (2, "0.00"),
     ("USD", "sign_reversed"): (1, "-144.00"),
     ("USD", "booked_twice"): (1, "-100.00"),
@@ -751,7 +786,7 @@ def nce_item(ln, style="v1"):
     cid, sid = CID[ln["cust"]], SUB[ln["sub"]]
     if ln["upper_ids"]:
         cid, sid = cid.upper(), sid.upper()
-    inv = INVOICES[ln["inv"]]
+    inv = INVOICES[ln["inv"]] if ln["inv"] else None
     dsuffix = "T00:00:00" if style == "pascal" else "T00:00:00Z"  # v2 Pascal rows carry no offset
     sub_start, sub_end = "", ln["sub_end"] or ""
     if ln["term"]:  # term subscriptions: start (given, or the order date) + the term length - 1 day
@@ -764,7 +799,7 @@ def nce_item(ln, style="v1"):
         sub_end = (end - timedelta(days=1)).strftime("%Y-%m-%d") + dsuffix
     item = OrderedDict([
         ("partnerId", PARTNER_ID), ("customerId", cid), ("customerName", name), ("customerDomainName", domain),
-        ("customerCountry", country), ("invoiceNumber", inv["id"]), ("mpnId", str(MPN_ID)),
+        ("customerCountry", country), ("invoiceNumber", inv["id"] if inv else ""), ("mpnId", str(MPN_ID)),
         ("resellerMpnId", ln["reseller_mpn"]), ("orderId", ORDER[ln["sub"]]), ("orderDate", ln["order_date"]),
         ("productId", pid), ("skuId", sku), ("availabilityId", avail), ("productName", pname),
         ("skuName", sname), ("productQualifiers", list(ln["qualifiers"])), ("chargeType", ln["charge_type"]),
@@ -895,6 +930,8 @@ def build_snapshot(files: dict):
     c = INV_ID["C"]
     by_ref = {ln["ref"]: ln for ln in NCE_LINES}
 
+    by_ref.update((ln["ref"], ln) for ln in UNBILLED_LINES)
+
     def jl(refs, style):
         return "".join(to_json(nce_item(by_ref[r], style), indent=None) + "\n" for r in refs)
 
@@ -965,20 +1002,55 @@ def build_snapshot(files: dict):
                                               link("/invoices?size=2&offset=4")))
     put("invoices/page-0003.json", collection([inv_objs["E"]], "/invoices?size=2&offset=4"))
     put("summaries.json", summaries(totals))
+
+    # --- the unbilled exports: one blob each, camelCase; no lines = failedOperation 5000 (operation.json)
+    for folder in UNBILLED_EXPORTS:
+        refs = [ln["ref"] for ln in UNBILLED_LINES if f"{ln['period']}-{ln['currency']}" == folder]
+        if not refs:
+            put(f"unbilled/{folder}/operation.json", no_data_operation(folder))
+            continue
+        LOCATION.update((r, f"unbilled/{folder} blob 0") for r in refs)
+        blob = ["part-00000-" + guid("blob:unbilled:" + folder) + ".c000.json.gz"]
+        files[f"unbilled/{folder}/{blob[0]}"] = gz(jl(refs, "camel").encode("utf-8"))
+        period, cur = folder.split("-")
+        root = ("https://adatumrecon.blob.core.windows.net/unbilledinvoicerecon/v1/PartnerTenantId=" + PARTNER_ID
+                + f"/BillingPeriod={period}/Currency={cur}")
+        put(f"unbilled/{folder}/manifest.json",
+            graph_manifest("unbilled:" + folder, root, blob, "2025-03-10T02:00:41.2030000Z", "VW5iaWxsZWQg"))
     return totals
 
 
 def export_manifest(key, blobs, created, etag):
+    """The billed-reconciliation export manifest of invoice `key`."""
     inv = INVOICES[key]
     month = inv["start"][:7].replace("-", "")
+    root = ("https://adatumrecon.blob.core.windows.net/billedinvoicerecon/v1/PartnerTenantId=" + PARTNER_ID
+            + f"/BillingMonth={month}/InvoiceId={inv['id']}/InvoiceVersion=1/Fragment=full/PartitionType=default")
+    return graph_manifest(key, root, blobs, created, etag)
+
+
+def graph_manifest(label, root, blobs, created, etag):
+    """A Graph v2 export manifest (`label` seeds its id)."""
     return OrderedDict([
-        ("id", guid("manifest:" + key)), ("schemaVersion", "2"), ("dataFormat", "compressedJSONLines"),
+        ("id", guid("manifest:" + label)), ("schemaVersion", "2"), ("dataFormat", "compressedJSONLines"),
         ("createdDateTime", created), ("eTag", etag), ("partnerTenantId", PARTNER_ID),
-        ("rootDirectory", "https://adatumrecon.blob.core.windows.net/billedinvoicerecon/v1/PartnerTenantId="
-         + PARTNER_ID + f"/BillingMonth={month}/InvoiceId={inv['id']}/InvoiceVersion=1/Fragment=full/PartitionType=default"),
+        ("rootDirectory", root),
         ("sasToken", "sv=2021-08-06&se=2025-03-07T14%3A03%3A39Z&sr=d&sp=rl&sig=REDACTED"),
         ("partitionType", "Default"), ("blobCount", len(blobs)),
         ("blobs", [OrderedDict(name=b, partitionValue="default") for b in blobs]),
+    ])
+
+
+def no_data_operation(folder):
+    """The operation response a fetch keeps for an export that ended in failedOperation 5000 (members in the
+    order the fetch writes them: sorted)."""
+    return OrderedDict([
+        ("@odata.type", "#microsoft.graph.partners.billing.failedOperation"),
+        ("createdDateTime", "2025-03-10T02:00:38"),
+        ("error", OrderedDict([("code", "5000"), ("message", "No reconciliation data available")])),
+        ("id", guid("operation:unbilled:" + folder)),
+        ("lastActionDateTime", "2025-03-10T02:00:41.2030000Z"),
+        ("status", "failed"),
     ])
 
 
@@ -1186,6 +1258,33 @@ def read_charges(files):
     return invoices, out
 
 
+def read_unbilled(files):
+    """The unbilled exports from the snapshot files only: {(billing period, currency): [(fold key, subtotal)]}
+    for the exports with a manifest; the ones without must hold a failedOperation 5000."""
+    out = {}
+    loads = lambda b: json.loads(b.decode("utf-8-sig"), parse_float=Decimal, parse_int=Decimal)
+    folders = sorted({m.group(1) for rel in files for m in [re.fullmatch(r"unbilled/([^/]+)/[^/]+", rel)] if m})
+    for folder in folders:
+        period, cur = folder.split("-")
+        if f"unbilled/{folder}/manifest.json" not in files:
+            op = loads(files[f"unbilled/{folder}/operation.json"])
+            assert op["status"] == "failed" and op["error"]["code"] == "5000", folder
+            continue
+        man = loads(files[f"unbilled/{folder}/manifest.json"])
+        assert man["blobCount"] == len(man["blobs"])
+        lines = out.setdefault((period, cur), [])
+        for b in man["blobs"]:
+            for line in gzip.decompress(files[f"unbilled/{folder}/{b['name']}"]).decode("utf-8-sig").split("\n"):
+                if not line.strip():
+                    continue
+                it = json.loads(line, parse_float=Decimal, parse_int=Decimal)
+                assert ci_get(it, "invoiceNumber") == "" and ci_get(it, "currency") == cur, (folder, it)
+                keys = ("", ci_get(it, "customerId"), ci_get(it, "subscriptionId"), ci_get(it, "orderId"),
+                        ci_get(it, "chargeType"), cur)
+                lines.append((fold(*keys), num(ci_get(it, "subtotal"))))
+    return out
+
+
 def line_fields(it):
     """(charge_category, effectiveUnitPrice, billableQuantity else quantity, pcToBCExchangeRate, subtotal) of
     a billing line that carries all three pricing fields, else None (the contract's line arithmetic checks)."""
@@ -1323,9 +1422,14 @@ def grain_extras(charges, accepted):
     return extras
 
 
-def explain(rec, extras, invoices):
+def explain(rec, extras, invoices, unbilled_lines):
     """The contract's "Explanations", written from its text: {grain key: code} for every non-matched row."""
     tol, code = TOLERANCE, {}
+    # Σ subtotal of the unbilled lines per grain key, invoice aside (both billing periods)
+    held = defaultdict(lambda: D(0))
+    for lines in unbilled_lines.values():
+        for key, subtotal in lines:
+            held[key[1:]] += subtotal
     order = sorted(rec)  # the report's sort order: the folded keys, column by column
     for k in order:
         pc, lg, _, status, _, _ = rec[k]
@@ -1362,7 +1466,7 @@ def explain(rec, extras, invoices):
         if k in code or status == "matched":
             continue
         if status == "not_yet_invoiced":
-            code[k] = "awaiting_invoice"  # (unbilled needs the unbilled export, which the sample has not)
+            code[k] = "unbilled" if k[1:] in held and abs(held[k[1:]] - lg) <= tol else "awaiting_invoice"
             continue
         if status != "amount_mismatch":
             code[k] = "unexplained"
@@ -1436,6 +1540,11 @@ def verify(files):
     invoices, charges = read_charges(files)
     exp = expected_table()
 
+    # the unbilled exports: lines and Σ subtotal per billing period and currency, as typed by hand
+    unbilled_lines = read_unbilled(files)
+    got = {k: (len(v), sum((s for _, s in v), D(0))) for k, v in unbilled_lines.items()}
+    assert got == {k: (n, D(s)) for k, (n, s) in EXPECTED_UNBILLED.items()}, got
+
     # charges per currency
     for cur, (n, subtotal) in EXPECTED_CHARGES.items():
         got = [c for c in charges if c[0][5] == cur]
@@ -1467,7 +1576,7 @@ def verify(files):
             assert (len(got), sum((v[0] for v in got), D(0)), sum((v[1] for v in got), D(0))) == (n, D(pc), D(lg)), \
                 (label, cur, status, len(got), sum(v[0] for v in got), sum(v[1] for v in got))
         # explanations: one code per non-matched row, as typed by hand; sums per currency and code
-        codes = explain(rec, grain_extras(charges, accepted), invoices)
+        codes = explain(rec, grain_extras(charges, accepted), invoices, unbilled_lines)
         for key, v in rec.items():
             assert codes.get(key, "") == exp[key]["code"], (label, exp[key]["name"], codes.get(key), exp[key]["code"])
         sums = defaultdict(lambda: [0, D(0)])
@@ -1567,6 +1676,21 @@ def expected_markdown(exp, checks):
                   fmt(ln["tax"]), fmt(ln["total"]), row_of_line[ln["ref"]], "; ".join(notes)])
     parts.append(md_table(["line", "invoice", "where", "customer", "product", "charge type (as sent)", "quantity",
                            "subtotal", "tax", "total", "row", "notes"], t))
+    parts += ["", "### Unbilled export (`unbilled_charges`)", "",
+              "Lines Microsoft has not invoiced yet (`partner-center/unbilled/<period>-<currency>/`, invoiceNumber "
+              "empty). `explains` names the `not_yet_invoiced` row whose keys (invoice aside) they hold. "
+              + ", ".join(f"`{f}`" for f in UNBILLED_EXPORTS if not any(
+                  f"{ln['period']}-{ln['currency']}" == f for ln in UNBILLED_LINES))
+              + " holds no lines: its export ended in failedOperation 5000 (`operation.json`).", ""]
+    row_of_keys = {k[1:]: e["name"] for k, e in exp.items() if e["status"] == "not_yet_invoiced"}
+    t = []
+    for ln in UNBILLED_LINES:
+        keys = fold("", CID[ln["cust"]], SUB[ln["sub"]], ORDER[ln["sub"]], ln["charge_type"], ln["currency"])
+        t.append([ln["ref"], f"{ln['period']}-{ln['currency']}", CUSTOMERS[ln["cust"]][0], PRODUCTS[ln["product"]][3],
+                  ln["charge_type"], format(ln["billable"], "f"), fmt(ln["subtotal"]), fmt(ln["tax"]),
+                  fmt(ln["total"]), row_of_keys.get(keys[1:], "(none)")])
+    parts.append(md_table(["line", "export", "customer", "product", "charge type", "quantity", "subtotal", "tax",
+                           "total", "explains"], t))
     parts += ["", "### Ledger entries", "",
               f"Both ledgers hold the same {len(LEDGER)} data rows in the same order (`ledger/` split over two files, "
               "`ledger-sv/` in one). Fields are shown as written in the default ledger; `row` is the "

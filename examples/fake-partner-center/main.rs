@@ -56,8 +56,9 @@ struct Args {
     /// Answer feeds with no items with 204 No Content instead of an empty page.
     #[arg(long)]
     empty_feed_no_content: bool,
-    /// Unbilled-reconciliation exports to serve (`<period>-<currency>/manifest.json` + blobs,
-    /// e.g. examples/fake-partner-center/unbilled); without it every unbilled export has no data.
+    /// Unbilled-reconciliation exports to serve (`<period>-<currency>/manifest.json` + blobs);
+    /// without it, the served snapshot's own `unbilled/` folder (sample-data/partner-center has
+    /// one), else every unbilled export has no data.
     #[arg(long)]
     unbilled: Option<PathBuf>,
 }

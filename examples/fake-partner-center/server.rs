@@ -79,8 +79,9 @@ pub struct FakeOptions {
     /// Answer a feed with no items with `204 No Content` and no body (instead of an empty page).
     pub empty_feed_no_content: bool,
     /// Unbilled-reconciliation exports to serve: `<period>-<currency>/manifest.json` + blobs
-    /// (e.g. `current-EUR/`). Any other period and currency, or none given, ends in
-    /// failedOperation 5000 ("No data available").
+    /// (e.g. `current-EUR/`); `None` = the snapshot's own `unbilled/` folder, when it has one.
+    /// Any other period and currency, or no folder at all, ends in failedOperation 5000
+    /// ("No data available").
     pub unbilled: Option<PathBuf>,
 }
 
@@ -397,7 +398,10 @@ impl Data {
                 },
             );
         }
-        // unbilled exports are served like an invoice's, from a folder named after them
+        // unbilled exports are served like an invoice's, from a folder named after them; by
+        // default the snapshot's own (a fetch saves them there)
+        let own = dir.join("unbilled");
+        let unbilled = unbilled.or_else(|| own.is_dir().then_some(own.as_path()));
         for sub in unbilled.map(entries).transpose()?.unwrap_or_default() {
             if let Some(export) = load_export(&sub)? {
                 let name = format!("unbilled-{}", name_of(&sub));

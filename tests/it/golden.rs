@@ -857,7 +857,7 @@ const EXPLAINED: [(&str, &str, &[&str]); 24] = [
     ("D10", "key_mismatch", &["invoice", "40.00"]),
     ("X1", "unexplained", &["30.00", "G099887767"]),
     ("E1", "credit_note", &["G055667788", "-337.44"]),
-    ("N1", "awaiting_invoice", &["175.50"]),
+    ("N1", "unbilled", &["175.50"]),
     ("N2", "awaiting_invoice", &["180.00"]),
     ("N3", "key_mismatch", &["invoice_id", "G099887766"]),
 ];
@@ -1098,7 +1098,7 @@ fn default_ledger_reconciles_to_the_planted_outcome() {
         ("EUR", "tax_included", 1, "-19.57"),
         ("EUR", "quantity", 1, "18.80"),
         ("EUR", "unexplained", 3, "-57.20"),
-        ("EUR", "awaiting_invoice", 1, "-175.50"),
+        ("EUR", "unbilled", 1, "-175.50"),
         ("USD", "key_mismatch", 2, "0.00"),
         ("USD", "sign_reversed", 1, "-144.00"),
         ("USD", "booked_twice", 1, "-100.00"),
@@ -1111,6 +1111,8 @@ fn default_ledger_reconciles_to_the_planted_outcome() {
     let md = std::fs::read_to_string(run.join("summary.md")).unwrap();
     assert!(md.contains("| USD | sign_reversed | 1 | -144.00"), "{md}");
 
+    assert_eq!(summary["counts"]["unbilled_charges"], 3);
+
     // line checks: C-14 is 0.03 off Microsoft's formula; C-15 exactly 0.01 off is not listed
     // (ROUNDDOWN(71.37 × 0.9530, 2) × 3 = 68.01 × 3 = 204.03 against the billed 204.06)
     assert_eq!(summary["line_checks"], 1);
@@ -1120,6 +1122,33 @@ fn default_ledger_reconciles_to_the_planted_outcome() {
     assert_eq!(dec(&checks[0]["subtotal"]), dec("204.06"));
     assert_eq!(dec(&checks[0]["expected_subtotal"]), dec("204.03"));
     assert_eq!(dec(&checks[0]["difference"]), dec("0.03"));
+}
+
+/// The unbilled export's lines (sample-data/README.md, "Unbilled export"): per currency, the
+/// billing periods met and Σ subtotal; last-USD holds no data (failedOperation 5000).
+const UNBILLED: [(&str, &[&str], &str); 2] = [
+    ("EUR", &["current", "last"], "175.50"),
+    ("USD", &["current"], "25.00"),
+];
+
+#[test]
+fn unbilled_charges_are_the_snapshots_unbilled_export() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = reconcile_sample("config/pcrecon.toml", tmp.path());
+    let rows = read_csv(&run.join("unbilled_charges.csv"));
+    assert_eq!(rows.len(), 3, "U-01, U-02, U-03");
+    for (cur, periods, sum) in UNBILLED {
+        let of_cur: Vec<_> = rows.iter().filter(|r| r["currency"] == cur).collect();
+        let mut seen: Vec<&str> = of_cur
+            .iter()
+            .map(|r| r["billing_period"].as_str())
+            .collect();
+        seen.sort();
+        assert_eq!(seen, periods, "{cur} billing periods");
+        let total: Decimal = of_cur.iter().map(|r| dec(&r["subtotal"])).sum();
+        assert_eq!(total, dec(sum), "{cur} Σ subtotal");
+        assert!(of_cur.iter().all(|r| r["invoice_id"].is_empty()), "{cur}");
+    }
 }
 
 #[test]

@@ -69,12 +69,9 @@ fn listing_only(req: &str) -> bool {
         || path.starts_with("/blobs/unbilled-")
 }
 
-/// The fake on the sample snapshot, serving the shipped unbilled exports too.
+/// The fake on the sample snapshot (it serves the snapshot's unbilled exports too).
 pub(crate) async fn sample_world() -> World {
-    World::start(&root().join("sample-data/partner-center"), |o| {
-        o.unbilled = Some(root().join("examples/fake-partner-center/unbilled"));
-    })
-    .await
+    World::start(&root().join("sample-data/partner-center"), |_| {}).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -144,26 +141,16 @@ async fn unbilled_exports_are_saved_normalised_and_explain_an_accrual() {
     let run = night(&w, &[]).await;
     let snap = snapshot(&w, &run);
     // two currencies, both periods; last-USD has no data: its operation response is kept
-    for (folder, blob) in [
-        (
-            "current-EUR",
-            "part-00000-unbilled-current-eur.c000.json.gz",
-        ),
-        ("last-EUR", "part-00000-unbilled-last-eur.c000.json.gz"),
-        (
-            "current-USD",
-            "part-00000-unbilled-current-usd.c000.json.gz",
-        ),
-    ] {
+    let served = root().join("sample-data/partner-center/unbilled");
+    for folder in ["current-EUR", "last-EUR", "current-USD"] {
+        let blobs: Vec<String> = entries(&served.join(folder))
+            .into_iter()
+            .filter(|n| n.ends_with(".json.gz"))
+            .collect();
+        assert_eq!(blobs.len(), 1, "{folder}: {blobs:?}");
         assert_eq!(
-            std::fs::read(snap.join("unbilled").join(folder).join(blob)).unwrap(),
-            std::fs::read(
-                root()
-                    .join("examples/fake-partner-center/unbilled")
-                    .join(folder)
-                    .join(blob)
-            )
-            .unwrap(),
+            std::fs::read(snap.join("unbilled").join(folder).join(&blobs[0])).unwrap(),
+            std::fs::read(served.join(folder).join(&blobs[0])).unwrap(),
             "{folder} as received"
         );
         assert!(
@@ -224,8 +211,7 @@ async fn unbilled_exports_are_saved_normalised_and_explain_an_accrual() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn corrupt_or_missing_files_are_fetched_again_and_fetch_out_reuses_too() {
-    // no unbilled data: the reports equal the offline ones
-    let w = World::start(&root().join("sample-data/partner-center"), |_| {}).await;
+    let w = sample_world().await;
     let first = night(&w, &[]).await;
     let old = snapshot(&w, &first);
     let blob = old.join(

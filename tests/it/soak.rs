@@ -42,11 +42,15 @@ fn add_invoice(world: &Path, id: &str, page: usize) {
     );
 }
 
-/// Appends a late line of `amount` USD to the current-USD unbilled export.
-fn late_unbilled_line(unbilled: &Path, night: usize) {
+/// Appends a late line of `night` USD to the world's current-USD unbilled export (its one blob).
+fn late_unbilled_line(world: &Path, night: usize) {
     use std::io::{Read, Write};
-    let dir = unbilled.join("current-USD");
-    let blob = dir.join("part-00000-unbilled-current-usd.c000.json.gz");
+    let dir = world.join("unbilled/current-USD");
+    let name = entries(&dir)
+        .into_iter()
+        .find(|n| n.ends_with(".json.gz"))
+        .expect("current-USD has a blob");
+    let blob = dir.join(name);
     let mut text = String::new();
     flate2::read::MultiGzDecoder::new(std::fs::File::open(&blob).unwrap())
         .read_to_string(&mut text)
@@ -93,19 +97,13 @@ async fn nights_with_faults_give_the_full_runs_reports_and_keep_n() {
         .unwrap_or(10);
     let tmp = tempfile::tempdir().unwrap();
     let world = tmp.path().join("world");
-    let unbilled = tmp.path().join("unbilled");
+    // the sample snapshot with its unbilled exports, which the fake serves from it
     copy_tree(&root().join("sample-data/partner-center"), &world);
-    copy_tree(
-        &root().join("examples/fake-partner-center/unbilled"),
-        &unbilled,
-    );
     let tweak = |night: usize| {
-        let unbilled = unbilled.clone();
         move |o: &mut crate::api::server::FakeOptions| {
             o.fault_rate = 0.2;
             o.seed = night as u64;
             o.export_polls = 0;
-            o.unbilled = Some(unbilled);
         }
     };
     let mut w = World::start(&world, tweak(1)).await;
@@ -132,7 +130,7 @@ async fn nights_with_faults_give_the_full_runs_reports_and_keep_n() {
                 add_invoice(&world, &id, 100 + night);
                 new_invoices.push(id);
             }
-            late_unbilled_line(&unbilled, night);
+            late_unbilled_line(&world, night);
             w.restart(&world, tweak(night)).await;
         }
         let incremental = run(&w, &[]).await;
