@@ -92,9 +92,12 @@ impl MoneyFormats {
     }
 }
 
-/// The f64 Excel shows for an exact amount (display only).
+/// The f64 Excel shows for an exact amount (display only): the nearest one to the decimal, by
+/// parsing its text (dividing two f64s would round twice past 2^53).
 fn excel_number(value: i128, scale: u32) -> f64 {
-    value as f64 / money::pow10(scale) as f64
+    money::format_scaled(value, scale)
+        .parse()
+        .expect("a plain decimal parses as f64")
 }
 
 /// Writes one table: header frozen and filtered, money as numbers, the rest as strings; a note
@@ -251,6 +254,17 @@ fn summary_sheet(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn excel_numbers_are_the_nearest_f64_to_the_exact_amount() {
+        assert_eq!(excel_number(-1250, 2), -12.5);
+        assert_eq!(excel_number(10_001, 6), 0.010001);
+        // 2^53 + 1 cents: dividing two f64s lands on another double than the decimal's nearest
+        let v = (1i128 << 53) + 1;
+        let exact: f64 = money::format_scaled(v, 2).parse().unwrap();
+        assert_eq!(excel_number(v, 2), exact);
+    }
+
     use super::*;
 
     #[test]
