@@ -1,8 +1,9 @@
 //! The nightly soak: N nights (`PCRECON_SOAK_NIGHTS`, default 10) against the fake with a 20 %
-//! fault rate, the world changing a little every night (a new invoice every other night, a late
-//! line on the unbilled export every night). After each night the incremental run's reports equal
-//! a `--full` run's byte for byte, only new invoices are fetched, the refresh token keeps
-//! rotating, and retention keeps N of each.
+//! fault rate, the world changing a little every night (a new invoice every other night, the
+//! ledger booking one of its lines the night after, a late line on the unbilled export every
+//! night). After each night the incremental run's reports equal a `--full` run's byte for byte,
+//! its `changes` report names exactly what the world changed, only new invoices are fetched, the
+//! refresh token keeps rotating, and retention keeps N of each.
 
 use std::path::Path;
 
@@ -66,6 +67,39 @@ fn late_unbilled_line(world: &Path, night: usize) {
     std::fs::write(&blob, gz.finish().unwrap()).unwrap();
 }
 
+/// The ledger books invoice `id`'s copy of G099887766's Business Basic line (sample ledger entry
+/// GL-2025-0312, 180.00 USD): that grain row goes from missing_in_ledger to matched.
+fn book_copied_line(ledger: &Path, id: &str) {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(ledger.join("ledger-2025.csv"))
+        .unwrap();
+    write!(
+        f,
+        "GL-SOAK-{id},2025-03-07,{id},ad5b6bec-ca47-4088-992e-7059039ad419,\
+         f018bda3-bce7-4f26-bafb-53c0fa3901b4,2e9c4b7a1f06,CFQ7TTC0LH18,0001,cycleCharge,\
+         2025-02-01,2025-02-28,30,180.00,USD,booked a night late\r\n"
+    )
+    .unwrap();
+}
+
+/// The changes report of run `run` as (invoice_id, subscription_id, change), sorted.
+fn changes(reports: &Path, run: &str) -> Vec<(String, String, String)> {
+    let mut out: Vec<_> = read_csv(&reports.join(run).join("changes.csv"))
+        .into_iter()
+        .map(|r| {
+            (
+                r["invoice_id"].clone(),
+                r["subscription_id"].clone(),
+                r["change"].clone(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
 /// The folders named as run ids in `dir`.
 fn run_folders(dir: &Path) -> Vec<String> {
     entries(dir)
@@ -107,8 +141,18 @@ async fn nights_with_faults_give_the_full_runs_reports_and_keep_n() {
         }
     };
     let mut w = World::start(&world, tweak(1)).await;
+    // the ledger, which the nights correct
+    let ledger = tmp.path().join("ledger");
+    copy_tree(&root().join("sample-data/ledger"), &ledger);
     let config = std::fs::read_to_string(&w.config)
         .unwrap()
+        .replace(
+            &format!(
+                "{:?}",
+                root().join("sample-data/ledger/*.csv").to_string_lossy()
+            ),
+            &format!("{:?}", ledger.join("*.csv").to_string_lossy()),
+        )
         .replace(
             "snapshot_dir = \"snapshots\"",
             &format!("snapshot_dir = \"snapshots\"\nkeep_snapshots = {nights}"),
@@ -122,13 +166,30 @@ async fn nights_with_faults_give_the_full_runs_reports_and_keep_n() {
     let mut previous_full: Option<String> = None;
     let mut tokens = vec![std::fs::read_to_string(w.dir.join("secrets/refresh-token")).unwrap()];
     let (mut requests, mut faults) = (Vec::new(), 0u64);
+    // G099887766's billed grain rows (subscriptions): what a copy of it adds as `new` rows
+    let mut billed_subscriptions: Vec<String> = Vec::new();
     for night in 1..=nights {
         let mut new_invoices = Vec::new();
+        let mut expected_changes: Vec<(String, String, String)> = Vec::new();
         if night > 1 {
             if night % 2 == 0 {
                 let id = format!("G7000000{night:02}");
                 add_invoice(&world, &id, 100 + night);
+                expected_changes.extend(
+                    billed_subscriptions
+                        .iter()
+                        .map(|s| (id.clone(), s.clone(), "new".to_owned())),
+                );
                 new_invoices.push(id);
+            } else {
+                // last night's new invoice: its Business Basic line is booked now
+                let id = format!("G7000000{:02}", night - 1);
+                book_copied_line(&ledger, &id);
+                expected_changes.push((
+                    id,
+                    "f018bda3-bce7-4f26-bafb-53c0fa3901b4".to_owned(),
+                    "resolved".to_owned(),
+                ));
             }
             late_unbilled_line(&world, night);
             w.restart(&world, tweak(night)).await;
@@ -141,6 +202,30 @@ async fn nights_with_faults_give_the_full_runs_reports_and_keep_n() {
             + f["503"].as_u64().unwrap()
             + f["dropped"].as_u64().unwrap();
         let full = run(&w, &["--full"]).await;
+        if night == 1 {
+            billed_subscriptions = read_csv(&w.reports().join(&full).join("reconciliation.csv"))
+                .into_iter()
+                .filter(|r| r["invoice_id"] == "G099887766" && r["pc_lines"] != "0")
+                .map(|r| r["subscription_id"].clone())
+                .collect();
+            assert_eq!(
+                billed_subscriptions.len(),
+                9,
+                "D1–D6, D8–D10 of sample-data/README.md"
+            );
+        } else {
+            expected_changes.sort();
+            assert_eq!(
+                changes(&w.reports(), &incremental),
+                expected_changes,
+                "night {night}: the changes report names what the world changed"
+            );
+        }
+        assert_eq!(
+            changes(&w.reports(), &full),
+            vec![],
+            "night {night}: the --full run after it changes nothing"
+        );
         for f in [
             "reconciliation.csv",
             "charges.csv",
