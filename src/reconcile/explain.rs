@@ -565,15 +565,6 @@ mod tests {
         s.parse().unwrap()
     }
 
-    const NAMES: [&str; 6] = [
-        "invoice_id",
-        "customer_id",
-        "subscription_id",
-        "order_id",
-        "charge_type",
-        "currency",
-    ];
-
     fn row<'a>(keys: [&'a str; 6], status: Status, pc: &str, ledger: &str) -> GrainRow<'a> {
         GrainRow {
             keys: keys.to_vec(),
@@ -591,7 +582,7 @@ mod tests {
 
     fn ctx<'a>(amends: &'a HashMap<String, String>) -> Context<'a> {
         Context {
-            key_names: NAMES.to_vec(),
+            key_names: crate::reconcile::DEFAULT_GRAIN.to_vec(),
             invoice: 0,
             currency: 5,
             tolerance: d("0.01"),
