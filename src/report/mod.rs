@@ -49,21 +49,19 @@ impl AnalystInputs<'_> {
 
     /// Writes `report.html` and/or `report.xlsx` per the formats, side by side.
     pub(crate) fn write(&self, dir: &Path) -> Result<()> {
+        let timed = |name: &str, on: bool, write: &dyn Fn() -> Result<()>| {
+            let t = std::time::Instant::now();
+            let done = if on { write() } else { Ok(()) };
+            tracing::debug!(
+                report = name,
+                ms = t.elapsed().as_millis() as u64,
+                "analyst report"
+            );
+            done
+        };
         let (html, xlsx) = rayon::join(
-            || {
-                if self.formats.html {
-                    html::write(dir, self)
-                } else {
-                    Ok(())
-                }
-            },
-            || {
-                if self.formats.xlsx {
-                    xlsx::write(dir, self)
-                } else {
-                    Ok(())
-                }
-            },
+            || timed("html", self.formats.html, &|| html::write(dir, self)),
+            || timed("xlsx", self.formats.xlsx, &|| xlsx::write(dir, self)),
         );
         html.and(xlsx)
     }

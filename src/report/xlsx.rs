@@ -30,6 +30,8 @@ pub(crate) fn write(dir: &Path, inputs: &AnalystInputs<'_>) -> Result<()> {
     let path = dir.join("report.xlsx");
     let xe = |e: XlsxError| Error::output("cannot write report", &path, e);
     let mut wb = Workbook::new();
+    // fastest deflate: the workbook is ~60 % larger and ~40 % quicker to write; it stays ~1 MB
+    wb.set_zip_compression_level(1);
     let o = inputs.summary.outcome;
     summary_sheet(wb.add_worksheet(), inputs).map_err(xe)?;
     let sheets: [(&str, Table, usize, String); 4] = [
