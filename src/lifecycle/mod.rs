@@ -27,8 +27,13 @@ pub(crate) fn run_locked(
     let lock = lock::RunLock::acquire(out_dir)?;
     lock.remove_stale_staging();
     let clock = Instant::now();
+    let metrics_file = &cfg.report.metrics_file;
+    if !metrics_file.as_os_str().is_empty() {
+        signals::watch_metrics(Some((metrics_file.clone(), clock)));
+    }
     let mut http = (0, 0);
     let result = work(&mut http);
+    signals::watch_metrics(None);
     after_run(cfg, out_dir, clock, &result, http);
     result.map(|p| p.exit_status)
 }

@@ -13,6 +13,15 @@ use std::sync::Mutex;
 /// Folders to remove if the run is stopped by a signal.
 static STAGED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
+/// The run's metrics file and its start, while a run with one is in progress: a run stopped by a
+/// signal still rewrites it (exit 130/143, no grain figures), as every run does.
+static METRICS: Mutex<Option<(PathBuf, std::time::Instant)>> = Mutex::new(None);
+
+/// Sets (or, with `None`, clears) the metrics file a stopped run writes.
+pub(crate) fn watch_metrics(file: Option<(PathBuf, std::time::Instant)>) {
+    *METRICS.lock().unwrap_or_else(|e| e.into_inner()) = file;
+}
+
 /// Starts the watcher (once per process; the binary calls it before running a command).
 #[cfg(unix)]
 pub fn install() {
@@ -40,6 +49,20 @@ pub fn install() {
                 removed = staged.len(),
                 "stopped by {name}: staging folders removed, nothing published"
             );
+            if let Some((file, started)) = METRICS.lock().unwrap_or_else(|e| e.into_inner()).take()
+            {
+                let stopped = super::metrics::RunMetrics {
+                    finished: chrono::Utc::now(),
+                    exit_status: code,
+                    duration: started.elapsed(),
+                    grain: None,
+                    http_requests: 0,
+                    http_retries: 0,
+                };
+                if let Err(e) = stopped.write(&file) {
+                    tracing::warn!(file = %file.display(), error = %e, "cannot write the metrics file");
+                }
+            }
             eprintln!("pcrecon: stopped by {name}; nothing was published");
             std::process::exit(code);
         }

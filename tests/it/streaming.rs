@@ -252,7 +252,13 @@ fn identical_lines_get_numbered_line_refs_within_and_across_files() {
 fn sigterm_during_parse_removes_the_staging_folder_and_exits_143() {
     let tmp = tempfile::tempdir().unwrap();
     let (snap, _) = snapshot_with_big_blob(tmp.path(), None);
-    let cfg = write_config(tmp.path(), &snap, &[sample_ledger()], "");
+    let prom = tmp.path().join("pcrecon.prom");
+    let cfg = write_config(
+        tmp.path(),
+        &snap,
+        &[sample_ledger()],
+        &format!("metrics_file = {:?}", prom.to_string_lossy()),
+    );
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_pcrecon"))
         .args(["reconcile", "-q", "--config", cfg.to_str().unwrap()])
         .args(["--snapshot", snap.to_str().unwrap()])
@@ -282,6 +288,13 @@ fn sigterm_during_parse_removes_the_staging_folder_and_exits_143() {
         "stopped in {took:?}"
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("SIGTERM"));
+    // monitoring sees the stopped run: its exit status, no reconciliation figures
+    let metrics = std::fs::read_to_string(&prom).expect("a stopped run writes its metrics");
+    assert!(
+        metrics.contains("pcrecon_last_exit_status 143"),
+        "{metrics}"
+    );
+    assert!(!metrics.contains("pcrecon_grain_rows"), "{metrics}");
     assert_eq!(
         entries(&reports),
         Vec::<String>::new(),
