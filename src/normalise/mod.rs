@@ -33,6 +33,7 @@ use crate::model::line_item::{
 };
 use crate::model::{date_column, epoch_days, strip_bom};
 use crate::money::{self, DecimalBuilder};
+use crate::source::config::ReadLimits;
 use crate::source::snapshot::{Part, Snapshot, SnapshotInvoice};
 use columns::{
     BatchValues, CHARGE_COLUMNS, ChargeRow, ColumnKind, LINE_DATE, LINE_DECIMAL, LINE_TEXT, Role,
@@ -231,7 +232,7 @@ pub(crate) fn stream(
                         .take()
                         .expect("each file is taken once");
                     let (inv, part) = jobs[i];
-                    if let Err(e) = read_part(&snapshot.invoices[inv], part, &tx) {
+                    if let Err(e) = read_part(&snapshot.invoices[inv], part, snapshot.limits, &tx) {
                         // a closed channel means the run is stopping: nobody to tell
                         let _ = tx.send(Err(e));
                     }
@@ -294,7 +295,12 @@ fn repeated_page(snapshot: &Snapshot, inv: usize, earlier: &Part, part: &Part) -
     )
 }
 
-fn read_part(inv: &SnapshotInvoice, part: &Part, tx: &SyncSender<PartMessage>) -> Result<()> {
+fn read_part(
+    inv: &SnapshotInvoice,
+    part: &Part,
+    limits: ReadLimits,
+    tx: &SyncSender<PartMessage>,
+) -> Result<()> {
     let currency = inv.header.currency_code.as_deref();
     let mut out = Emitter {
         cols: ChargeColumns::new(part.feed, currency),
@@ -312,7 +318,7 @@ fn read_part(inv: &SnapshotInvoice, part: &Part, tx: &SyncSender<PartMessage>) -
         Parser::DailyUsage => page::<DailyUsageLineItem>(path, &read()?, &mut out)?,
         Parser::OneTime => page::<OneTimeLineItem>(path, &read()?, &mut out)?,
         Parser::DailyRatedUsage => page::<DailyRatedUsageLineItem>(path, &read()?, &mut out)?,
-        Parser::ExportBlobs => json_lines(path, &mut out)?,
+        Parser::ExportBlobs => json_lines(path, limits, &mut out)?,
     }
     if !out.cols.keys.is_empty() {
         out.send().map_err(Error::Internal)?;
@@ -338,22 +344,51 @@ fn page<'a, T: FlatLineItem<'a> + ToCharge>(
 }
 
 /// A gzip JSON-lines export blob: multi-member gzip, a UTF-8 BOM and blank lines are tolerated.
-fn json_lines(path: &Path, out: &mut Emitter<'_>) -> Result<()> {
+/// A line longer than `limits.max_line_bytes`, or more inflated bytes than
+/// `limits.max_inflate_ratio` × the file's size (a gzip bomb), stop with an input error.
+fn json_lines(path: &Path, limits: ReadLimits, out: &mut Emitter<'_>) -> Result<()> {
     let file =
         File::open(path).map_err(|e| Error::input_file(path, format!("cannot read: {e}")))?;
+    let compressed = file.metadata().map(|m| m.len()).unwrap_or(0);
+    // at least 1 MiB, so that a tiny blob of a few lines never trips it
+    let max_inflated = compressed
+        .saturating_mul(limits.max_inflate_ratio)
+        .max(1 << 20);
     let gz = flate2::read::MultiGzDecoder::new(BufReader::with_capacity(1 << 16, file));
-    let mut reader = BufReader::with_capacity(1 << 20, gz);
+    let mut reader = BufReader::with_capacity(1 << 20, gz.take(max_inflated.saturating_add(1)));
     let mut buf = Vec::with_capacity(1 << 12);
     let mut line_no = 0u64;
+    let mut inflated = 0u64;
     loop {
         buf.clear();
-        let n = reader
+        let n = (&mut reader)
+            .take(limits.max_line_bytes.saturating_add(1))
             .read_until(b'\n', &mut buf)
             .map_err(|e| Error::input_file(path, format!("is not a readable gzip file: {e}")))?;
         if n == 0 {
             break;
         }
         line_no += 1;
+        inflated += n as u64;
+        if inflated > max_inflated {
+            return Err(Error::input_file(
+                path,
+                format!(
+                    "inflates to more than {max_inflated} bytes, {}× its {compressed} bytes ([source] max_inflate_ratio): a corrupt or hostile blob; fetch it again",
+                    limits.max_inflate_ratio
+                ),
+            ));
+        }
+        if n as u64 > limits.max_line_bytes && buf.last() != Some(&b'\n') {
+            return Err(Error::input_line(
+                path,
+                line_no,
+                format!(
+                    "is longer than {} bytes ([source] max_line_bytes): not a line item",
+                    limits.max_line_bytes
+                ),
+            ));
+        }
         let line = strip_bom(&buf).trim_ascii();
         if line.is_empty() {
             continue;
@@ -496,6 +531,7 @@ pub(crate) fn unbilled_frame(snapshot: &Snapshot) -> Result<DataFrame> {
             manifest: None,
             outside_period: Default::default(),
             unbilled: Vec::new(),
+            limits: snapshot.limits,
         };
         stream(&alone, |batch| {
             let rows = batch.frame.height();

@@ -78,6 +78,8 @@ pub(crate) struct Snapshot {
     pub(crate) outside_period: BTreeSet<String>,
     /// The unbilled exports (`unbilled/`), by folder name; empty when the snapshot has none.
     pub(crate) unbilled: Vec<UnbilledExport>,
+    /// What its files may hold (`[source]` limits).
+    pub(crate) limits: crate::source::config::ReadLimits,
 }
 
 /// The folder name for an invoice id. Ids come from the network: anything but ASCII letters,
@@ -227,6 +229,7 @@ impl Snapshot {
             manifest,
             outside_period,
             unbilled: unbilled_exports(&root.join("unbilled"))?,
+            limits: Default::default(),
         })
     }
 }

@@ -290,3 +290,60 @@ fn a_bad_ledger_quantity_is_a_rejected_row_not_a_crash() {
         serde_json::from_slice(&std::fs::read(out.join("latest/summary.json")).unwrap()).unwrap();
     assert_eq!(summary["counts"]["ledger_accepted"], 1);
 }
+
+/// A hostile export blob ends with a clear input error (exit 3) naming the file and the limit,
+/// within bounded memory and time: a gzip bomb (inflating far beyond `max_inflate_ratio` × its
+/// size), and a line longer than `max_line_bytes`.
+#[test]
+fn hostile_blobs_stop_at_the_configured_limits() {
+    use std::io::Write;
+    let gz = |body: &dyn Fn(&mut dyn Write)| {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        body(&mut gz);
+        gz.finish().unwrap()
+    };
+    // 16 MiB of blank lines compress ~1000× (the default allows 200×)
+    let bomb = gz(&|w| {
+        let chunk = vec![b'\n'; 1 << 20];
+        for _ in 0..16 {
+            w.write_all(&chunk).unwrap();
+        }
+    });
+    // one 8 KiB line: fine by default, too long for max_line_bytes = 4000 (the sample's real
+    // lines are under 2 KiB)
+    let long = gz(&|w| {
+        writeln!(
+            w,
+            "{{\"Subtotal\": \"1.00\", \"X\": \"{}\"}}",
+            "y".repeat(8192)
+        )
+        .unwrap()
+    });
+    let rel = blob_of(&sample_snapshot(), "G099887766");
+    for (blob, extra, message) in [
+        (
+            &bomb,
+            "",
+            vec!["G099887766", "inflates to more than", "max_inflate_ratio"],
+        ),
+        (
+            &long,
+            "max_line_bytes = 4000\n",
+            vec!["G099887766", ":1:", "max_line_bytes"],
+        ),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let snap = broken_snapshot(tmp.path(), &rel, blob);
+        let config = tmp.path().join("pcrecon.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[source]\nkind = \"snapshot\"\ndir = {:?}\n{extra}[ledger]\npaths = [{:?}]\n",
+                snap.to_string_lossy(),
+                sample_ledger()
+            ),
+        )
+        .unwrap();
+        fails(&config, &snap, &tmp.path().join("out"), 3, &message);
+    }
+}
