@@ -231,13 +231,80 @@ pub(crate) fn format_scaled(value: i128, scale: u32) -> String {
 /// Formats a mantissa at `scale` to the cent where it has no more digits (`3810.40`) and with
 /// every significant digit where it has (`0.010001`): exact, for people.
 pub(crate) fn format_to_cent(value: i128, scale: u32) -> String {
-    let full = format_scaled(value, scale);
-    if scale <= CENT_DIGITS {
-        return format_scaled(value * pow10(CENT_DIGITS - scale), CENT_DIGITS);
+    let (value, scale) = if scale < CENT_DIGITS {
+        (value * pow10(CENT_DIGITS - scale), CENT_DIGITS)
+    } else {
+        (value, scale)
+    };
+    let mut text = Vec::new();
+    push_decimal(&mut text, value, scale, CENT_DIGITS);
+    String::from_utf8(text).expect("digits are ASCII")
+}
+
+/// A decimal mantissa at `scale` in plain notation, trailing fractional zeros trimmed down to
+/// `min_digits` (never below: `-12.50`, not `-12.5`).
+pub(crate) fn push_decimal(line: &mut Vec<u8>, mantissa: i128, scale: u32, min_digits: u32) {
+    if mantissa < 0 {
+        line.push(b'-');
     }
-    let keep = full.len() - (scale - CENT_DIGITS) as usize;
-    let trimmed = full[keep..].trim_end_matches('0');
-    format!("{}{trimmed}", &full[..keep])
+    // the mantissa's digits, then the point placed by position: no u128 division per digit
+    let mut buf = itoa_buffer();
+    let digits = fmt_u128(&mut buf, mantissa.unsigned_abs());
+    let scale = scale as usize;
+    if digits.len() > scale {
+        line.extend_from_slice(&digits[..digits.len() - scale]);
+    } else {
+        line.push(b'0');
+    }
+    let frac_start = digits.len().saturating_sub(scale);
+    let frac = &digits[frac_start..];
+    let leading = scale - frac.len();
+    // fractional digits: `leading` zeros, then `frac`; keep up to the last non-zero one
+    let kept = match frac.iter().rposition(|d| *d != b'0') {
+        Some(p) => leading + p + 1,
+        None => 0,
+    }
+    .max(min_digits as usize);
+    if kept > 0 {
+        line.push(b'.');
+        for i in 0..kept {
+            line.push(if i < leading { b'0' } else { frac[i - leading] });
+        }
+    }
+}
+
+pub(crate) fn itoa_buffer() -> [u8; 40] {
+    [0; 40]
+}
+
+/// `v` in decimal digits, in the tail of `buf` (u64 arithmetic where it fits: u128 division is
+/// slow).
+pub(crate) fn fmt_u128(buf: &mut [u8; 40], v: u128) -> &[u8] {
+    const TEN19: u128 = 10_000_000_000_000_000_000;
+    let mut i = buf.len();
+    let mut put = |mut x: u64, min_width: usize, i: &mut usize| {
+        let start = *i;
+        loop {
+            *i -= 1;
+            buf[*i] = b'0' + (x % 10) as u8;
+            x /= 10;
+            if x == 0 && start - *i >= min_width {
+                break;
+            }
+        }
+    };
+    if v <= u64::MAX as u128 {
+        put(v as u64, 1, &mut i);
+    } else if v / TEN19 <= u64::MAX as u128 {
+        put((v % TEN19) as u64, 19, &mut i);
+        put((v / TEN19) as u64, 1, &mut i);
+    } else {
+        put((v % TEN19) as u64, 19, &mut i);
+        let rest = v / TEN19;
+        put((rest % TEN19) as u64, 19, &mut i);
+        put((rest / TEN19) as u64, 1, &mut i);
+    }
+    &buf[i..]
 }
 
 /// Rounds a mantissa at `scale` to whole cents, half away from zero (what a page shows; the

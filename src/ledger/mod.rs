@@ -305,13 +305,8 @@ impl Entry<'_> {
     }
 }
 
-/// The field a contract name (or `invoice_id`, the reports' name for `invoice_number`) names.
+/// The field a contract name names.
 pub(crate) fn field(name: &str) -> Option<Field> {
-    let name = if name == "invoice_id" {
-        "invoice_number"
-    } else {
-        name
-    };
     FIELDS.iter().find(|f| f.name == name).map(|f| f.field)
 }
 

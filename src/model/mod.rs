@@ -161,6 +161,12 @@ pub(crate) fn epoch_days(d: NaiveDate) -> i32 {
     (d - NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")).num_days() as i32
 }
 
+/// The date `days` after 1970-01-01 (the inverse of [`epoch_days`]).
+pub(crate) fn date_of_epoch_days(days: i32) -> NaiveDate {
+    NaiveDate::from_num_days_from_ce_opt(days + 719_163)
+        .expect("polars dates are within chrono's range")
+}
+
 /// A `Date` column from days since the epoch.
 pub(crate) fn date_column(name: &str, days: Vec<Option<i32>>) -> PolarsResult<Column> {
     let ca: Int32Chunked = days.into_iter().collect_ca(name.into());

@@ -208,16 +208,11 @@ fn decimal_column(name: &str, values: Vec<Decimal>) -> Result<Column> {
         .max()
         .unwrap_or(0)
         .max(money::CENT_DIGITS);
-    let ca: Int128Chunked = values
-        .into_iter()
-        .map(|mut d| {
-            d.rescale(scale);
-            Some(d.mantissa())
-        })
-        .collect_ca(name.into());
-    ca.into_decimal(money::PRECISION, scale as usize)
-        .map(|c| c.into_series().into_column())
-        .map_err(|e| Error::polars("line checks", e))
+    let mantissas = values.into_iter().map(|mut d| {
+        d.rescale(scale);
+        d.mantissa()
+    });
+    super::decimal_column(name, mantissas, scale)
 }
 
 #[cfg(test)]

@@ -146,6 +146,16 @@ pub struct Rules {
     pub tolerance: Scaled,
 }
 
+impl Rules {
+    /// The position of key `name` in the grain (`invoice_id` and `currency` are always there).
+    pub(crate) fn position(&self, name: &str) -> usize {
+        self.grain
+            .iter()
+            .position(|k| k.name == name)
+            .unwrap_or_else(|| panic!("the grain has {name}"))
+    }
+}
+
 /// Per currency and status: rows and sums (the summary's `totals`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Total {
@@ -540,7 +550,11 @@ pub(crate) fn status_of(
 }
 
 /// A decimal column from mantissas at `scale`.
-fn decimal_column(name: &str, values: impl Iterator<Item = i128>, scale: u32) -> Result<Column> {
+pub(crate) fn decimal_column(
+    name: &str,
+    values: impl Iterator<Item = i128>,
+    scale: u32,
+) -> Result<Column> {
     let ca: Int128Chunked = values.map(Some).collect_ca(name.into());
     ca.into_decimal(money::PRECISION, scale as usize)
         .map(|c| c.into_series().into_column())
@@ -585,7 +599,6 @@ pub(crate) struct EntrySums {
 impl EntrySums {
     /// Empty sums for `rules`' grain, leaving out entries of the `outside` invoices.
     pub(crate) fn new(rules: &Rules, outside: std::collections::BTreeSet<String>) -> Self {
-        let pos = |name| rules.grain.iter().position(|k| k.name == name);
         EntrySums {
             grain: Grain {
                 dicts: rules.grain.iter().map(|k| KeyDict::new(k.upper)).collect(),
@@ -594,8 +607,8 @@ impl EntrySums {
             by_currency: BTreeMap::new(),
             outside,
             outside_rows: 0,
-            invoice_pos: pos("invoice_id").expect("grain has invoice_id"),
-            currency_pos: pos("currency").expect("grain has currency"),
+            invoice_pos: rules.position("invoice_id"),
+            currency_pos: rules.position("currency"),
             ledger_names: rules.grain.iter().map(|k| k.ledger).collect(),
             overflow: false,
         }
@@ -742,14 +755,8 @@ impl ChargeSums {
         }
         let rules = &self.rules;
         let keys: Vec<&str> = rules.grain.iter().map(|k| k.name).collect();
-        let invoice_pos = keys
-            .iter()
-            .position(|k| *k == "invoice_id")
-            .expect("grain has invoice_id");
-        let currency_pos = keys
-            .iter()
-            .position(|k| *k == "currency")
-            .expect("grain has currency");
+        let (invoice_pos, currency_pos) =
+            (rules.position("invoice_id"), rules.position("currency"));
 
         let t0 = std::time::Instant::now();
         self.grain.merge(ledger.grain)?;

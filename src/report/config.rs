@@ -96,7 +96,7 @@ crate::config::choice!(FailOn {
 pub(crate) struct ReportConfig {
     /// Where run folders are written.
     pub(crate) out_dir: PathBuf,
-    /// `csv` and/or `parquet`.
+    /// Which of `csv`, `parquet`, `html`, `xlsx` to write.
     pub(crate) formats: Formats,
     /// `difference` or `never`.
     pub(crate) fail_on: FailOn,

@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use chrono::{Datelike, NaiveDate};
+use chrono::Datelike;
 use polars::prelude::*;
 
 use super::{ParquetTable, ROW_GROUP_ROWS, write_error};
@@ -49,8 +49,7 @@ fn escape(value: &str) -> String {
 
 /// `YYYY-MM` of a date given as days since 1970-01-01.
 fn month_of(days: i32) -> String {
-    let d = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")
-        + chrono::Duration::days(i64::from(days));
+    let d = crate::model::date_of_epoch_days(days);
     format!("{:04}-{:02}", d.year(), d.month())
 }
 

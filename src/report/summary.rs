@@ -285,20 +285,14 @@ fn top_differences(o: &Outcome, n: usize) -> Result<String> {
         .take_while(|c| c != "pc_amount")
         .collect();
     // ties keep the report's order (folded keys): the keys shown are spelled as first seen
-    let top = o
+    let failing_rows = o
         .reconciliation
         .clone()
         .lazy()
         .filter(failing)
-        .sort_by_exprs(
-            [col("difference").abs()],
-            SortMultipleOptions::default()
-                .with_order_descending(true)
-                .with_maintain_order(true),
-        )
-        .limit(n as IdxSize)
         .collect()
         .map_err(pe)?;
+    let top = super::cells::largest_first(failing_rows)?.head(Some(n));
     if top.height() == 0 {
         return Ok("none: every grain row is within tolerance\n".into());
     }

@@ -11,7 +11,7 @@ use std::io::Write;
 
 use polars::prelude::*;
 
-use crate::money;
+use crate::money::{self, fmt_u128, itoa_buffer, push_decimal};
 use crate::normalise::columns::charge_column;
 
 /// Writes the header line of a table with `names` as columns.
@@ -163,8 +163,7 @@ fn push_text(line: &mut Vec<u8>, s: &str) {
 
 /// `YYYY-MM-DD` from days since 1970-01-01.
 fn push_date(line: &mut Vec<u8>, days: i32) {
-    let d = chrono::NaiveDate::from_num_days_from_ce_opt(days + 719_163)
-        .expect("dates in reports are within chrono's range");
+    let d = crate::model::date_of_epoch_days(days);
     use chrono::Datelike;
     let (y, m, dd) = (d.year(), d.month(), d.day());
     if (0..=9999).contains(&y) {
@@ -184,72 +183,6 @@ fn push_date(line: &mut Vec<u8>, days: i32) {
     } else {
         let _ = write!(line, "{}", d.format("%Y-%m-%d"));
     }
-}
-
-/// A decimal mantissa at `scale` in plain notation, trailing fractional zeros trimmed down to
-/// `min_digits` (never below: `-12.50`, not `-12.5`).
-pub(crate) fn push_decimal(line: &mut Vec<u8>, mantissa: i128, scale: u32, min_digits: u32) {
-    if mantissa < 0 {
-        line.push(b'-');
-    }
-    // the mantissa's digits, then the point placed by position: no u128 division per digit
-    let mut buf = itoa_buffer();
-    let digits = fmt_u128(&mut buf, mantissa.unsigned_abs());
-    let scale = scale as usize;
-    if digits.len() > scale {
-        line.extend_from_slice(&digits[..digits.len() - scale]);
-    } else {
-        line.push(b'0');
-    }
-    let frac_start = digits.len().saturating_sub(scale);
-    let frac = &digits[frac_start..];
-    let leading = scale - frac.len();
-    // fractional digits: `leading` zeros, then `frac`; keep up to the last non-zero one
-    let kept = match frac.iter().rposition(|d| *d != b'0') {
-        Some(p) => leading + p + 1,
-        None => 0,
-    }
-    .max(min_digits as usize);
-    if kept > 0 {
-        line.push(b'.');
-        for i in 0..kept {
-            line.push(if i < leading { b'0' } else { frac[i - leading] });
-        }
-    }
-}
-
-fn itoa_buffer() -> [u8; 40] {
-    [0; 40]
-}
-
-/// `v` in decimal digits, in the tail of `buf` (u64 arithmetic where it fits: u128 division is
-/// slow).
-fn fmt_u128(buf: &mut [u8; 40], v: u128) -> &[u8] {
-    const TEN19: u128 = 10_000_000_000_000_000_000;
-    let mut i = buf.len();
-    let mut put = |mut x: u64, min_width: usize, i: &mut usize| {
-        let start = *i;
-        loop {
-            *i -= 1;
-            buf[*i] = b'0' + (x % 10) as u8;
-            x /= 10;
-            if x == 0 && start - *i >= min_width {
-                break;
-            }
-        }
-    };
-    if v <= u64::MAX as u128 {
-        put(v as u64, 1, &mut i);
-    } else if v / TEN19 <= u64::MAX as u128 {
-        put((v % TEN19) as u64, 19, &mut i);
-        put((v / TEN19) as u64, 1, &mut i);
-    } else {
-        put((v % TEN19) as u64, 19, &mut i);
-        let rest = v / TEN19;
-        put((rest % TEN19) as u64, 19, &mut i);
-        put((rest / TEN19) as u64, 1, &mut i);
-    }
-    &buf[i..]
 }
 
 /// True when a spreadsheet would read the text as a number (`-12.50`, `1e3`, `.5`).
