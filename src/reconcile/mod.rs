@@ -9,6 +9,7 @@ pub(crate) mod explain;
 pub(crate) mod line_checks;
 
 use std::collections::BTreeMap;
+use std::hash::BuildHasher;
 
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -222,61 +223,69 @@ pub(crate) fn fold_key_into(s: Option<&str>, upper: bool, out: &mut String) {
     }
 }
 
-/// Interns one grain column's values: each raw cell text maps to the id of its folded form, so
-/// a value is folded once however often it repeats, and grain rows are keyed by small integers.
+/// Interns one grain column's values: each cell text maps to the id of its folded form, and
+/// grain rows are keyed by small integers. A value is held once (twice when its first spelling
+/// differs from its folded form): at 20M lines a column can have millions of distinct values.
+#[derive(Default)]
 struct KeyDict {
     upper: bool,
-    raw: PlHashMap<String, u32>,
-    ids: PlHashMap<String, u32>,
+    /// Ids, hashed by their folded text.
+    index: hashbrown::HashTable<u32>,
+    hasher: PlRandomState,
     /// id → folded text.
-    folded: Vec<String>,
-    /// id → the first spelling seen, trimmed: what the reports show.
-    shown: Vec<String>,
+    folded: Vec<Box<str>>,
+    /// id → the first spelling seen, trimmed, when it differs from the folded text: what the
+    /// reports show.
+    spelled: Vec<Option<Box<str>>>,
+    /// The cell being folded (reused: no allocation per cell).
+    scratch: String,
 }
 
 impl KeyDict {
     fn new(upper: bool) -> Self {
         KeyDict {
             upper,
-            raw: PlHashMap::new(),
-            ids: PlHashMap::new(),
-            folded: Vec::new(),
-            shown: Vec::new(),
+            ..KeyDict::default()
         }
     }
 
     /// The id of `raw`'s folded form (a missing cell is the empty key).
     fn id(&mut self, raw: Option<&str>) -> u32 {
-        let r = raw.unwrap_or("");
-        if let Some(&id) = self.raw.get(r) {
-            return id;
-        }
-        let mut f = String::new();
-        fold_key_into(Some(r), self.upper, &mut f);
-        let next = self.folded.len() as u32;
-        let id = match self.ids.get(f.as_str()) {
-            Some(&id) => id,
-            None => {
-                self.ids.insert(f.clone(), next);
-                self.folded.push(f);
-                self.shown.push(r.trim().to_owned());
-                next
-            }
-        };
-        self.raw.insert(r.to_owned(), id);
+        let mut folded = std::mem::take(&mut self.scratch);
+        folded.clear();
+        fold_key_into(raw, self.upper, &mut folded);
+        let id = self.id_of_folded(&folded, raw.unwrap_or("").trim());
+        self.scratch = folded;
         id
     }
 
     /// The id of an already folded value (`shown`: its first spelling, if it is new here).
     fn id_of_folded(&mut self, folded: &str, shown: &str) -> u32 {
-        if let Some(&id) = self.ids.get(folded) {
-            return id;
+        let (texts, hasher) = (&self.folded, &self.hasher);
+        let hash = hasher.hash_one(folded);
+        match self.index.entry(
+            hash,
+            |&id| *texts[id as usize] == *folded,
+            |&id| hasher.hash_one(&*texts[id as usize]),
+        ) {
+            hashbrown::hash_table::Entry::Occupied(e) => *e.get(),
+            hashbrown::hash_table::Entry::Vacant(e) => {
+                let id = self.folded.len() as u32;
+                e.insert(id);
+                self.folded.push(folded.into());
+                self.spelled.push((shown != folded).then(|| shown.into()));
+                id
+            }
         }
-        let id = self.folded.len() as u32;
-        self.ids.insert(folded.to_owned(), id);
-        self.folded.push(folded.to_owned());
-        self.shown.push(shown.to_owned());
-        id
+    }
+
+    fn folded(&self, id: u32) -> &str {
+        &self.folded[id as usize]
+    }
+
+    fn shown(&self, id: u32) -> &str {
+        let id = id as usize;
+        self.spelled[id].as_deref().unwrap_or(&self.folded[id])
     }
 }
 
@@ -364,20 +373,16 @@ impl Sides {
             ..Sides::default()
         }
     }
+}
 
-    /// One accepted ledger row.
-    fn entry(amount: i128, quantity: Quantity) -> Sides {
-        Sides {
-            ledger: amount,
-            ledger_rows: 1,
-            ledger_quantity: quantity.value(),
-            ledger_quantity_rows: u64::from(matches!(quantity, Quantity::Exact(_))),
-            quantity_inexact: quantity == Quantity::Inexact,
-            ..Sides::default()
-        }
-    }
-
+/// What a grain row sums: both sides ([`Sides`]), or the ledger's alone while the ledger is read
+/// ([`LedgerSide`]).
+trait RowSums: Default {
     /// Adds `other` (checked: money never wraps).
+    fn add(&mut self, other: Self) -> Result<()>;
+}
+
+impl RowSums for Sides {
     fn add(&mut self, other: Sides) -> Result<()> {
         self.pc = checked(self.pc, Some(other.pc))?;
         self.pc_lines += other.pc_lines;
@@ -395,6 +400,63 @@ impl Sides {
         self.ledger_quantity_rows += other.ledger_quantity_rows;
         self.quantity_inexact |= other.quantity_inexact;
         Ok(())
+    }
+}
+
+/// One grain row's ledger side as the ledger is read: 48 bytes instead of the 112 of [`Sides`],
+/// for a grain that can be as large as the charges'.
+#[derive(Debug, Default, Clone, Copy)]
+struct LedgerSide {
+    amount: i128,
+    quantity: i128,
+    rows: u32,
+    /// The rows that have a quantity.
+    quantity_rows: u32,
+    quantity_inexact: bool,
+}
+
+impl LedgerSide {
+    /// One accepted ledger row.
+    fn entry(amount: i128, quantity: Quantity) -> LedgerSide {
+        LedgerSide {
+            amount,
+            quantity: quantity.value(),
+            rows: 1,
+            quantity_rows: u32::from(matches!(quantity, Quantity::Exact(_))),
+            quantity_inexact: quantity == Quantity::Inexact,
+        }
+    }
+}
+
+impl RowSums for LedgerSide {
+    fn add(&mut self, other: LedgerSide) -> Result<()> {
+        self.amount = checked(self.amount, Some(other.amount))?;
+        let too_many = || Error::Internal("more than 2^32 ledger rows in one grain row".into());
+        self.rows = self.rows.checked_add(other.rows).ok_or_else(too_many)?;
+        self.quantity_rows = self
+            .quantity_rows
+            .checked_add(other.quantity_rows)
+            .ok_or_else(too_many)?;
+        // quantities only explain: an overflow makes them unknown, not the run fail
+        match self.quantity.checked_add(other.quantity) {
+            Some(q) => self.quantity = q,
+            None => self.quantity_inexact = true,
+        }
+        self.quantity_inexact |= other.quantity_inexact;
+        Ok(())
+    }
+}
+
+impl From<LedgerSide> for Sides {
+    fn from(l: LedgerSide) -> Sides {
+        Sides {
+            ledger: l.amount,
+            ledger_rows: u64::from(l.rows),
+            ledger_quantity: l.quantity,
+            ledger_quantity_rows: u64::from(l.quantity_rows),
+            quantity_inexact: l.quantity_inexact,
+            ..Sides::default()
+        }
     }
 }
 
@@ -439,24 +501,26 @@ fn quantities(df: &DataFrame, name: &str) -> Result<Vec<Quantity>> {
         .collect())
 }
 
-/// Grain rows keyed by the ids of their folded key values. The sums sit in a vector beside the
-/// index, not in the hash map: a map's spare capacity then costs 36 bytes a slot, not 144.
+/// Grain rows keyed by the ids of their folded key values. Keys and sums sit in vectors; the
+/// hash table holds only positions in them, so its spare capacity (up to half its slots) costs
+/// 5 bytes a slot, not the 37 of a key-and-position map or the 149 of one holding the sums.
 #[derive(Default)]
-struct Grain {
+struct Grain<S = Sides> {
     dicts: Vec<KeyDict>,
-    /// Key → position in `keys` and `sums`.
-    index: PlHashMap<[u32; MAX_KEYS], u32>,
+    /// Positions in `keys` and `sums`, hashed by their key.
+    index: hashbrown::HashTable<u32>,
+    hasher: PlRandomState,
     keys: Vec<[u32; MAX_KEYS]>,
-    sums: Vec<Sides>,
+    sums: Vec<S>,
 }
 
-impl Grain {
+impl<S: RowSums> Grain<S> {
     /// Adds every row of `df` under its grain key.
     fn add(
         &mut self,
         df: &DataFrame,
         columns: &[&str],
-        rows: impl IntoIterator<Item = Sides>,
+        rows: impl IntoIterator<Item = S>,
     ) -> Result<()> {
         let cols = text_columns(df, columns)?;
         // per-chunk iterators: the chunked iterator is boxed and several times slower
@@ -484,27 +548,46 @@ impl Grain {
     }
 
     /// Adds `sides` to the grain row `key`.
-    fn add_key(&mut self, key: [u32; MAX_KEYS], sides: Sides) -> Result<()> {
-        let next = self.sums.len() as u32;
-        let at = *self.index.entry(key).or_insert(next);
-        if at == next {
-            self.keys.push(key);
-            self.sums.push(Sides::default());
-        }
+    fn add_key(&mut self, key: [u32; MAX_KEYS], sides: S) -> Result<()> {
+        let (keys, hasher) = (&self.keys, &self.hasher);
+        let hash = hasher.hash_one(key);
+        let at = match self.index.entry(
+            hash,
+            |&at| keys[at as usize] == key,
+            |&at| hasher.hash_one(keys[at as usize]),
+        ) {
+            hashbrown::hash_table::Entry::Occupied(e) => *e.get(),
+            hashbrown::hash_table::Entry::Vacant(e) => {
+                let next = self.sums.len() as u32;
+                e.insert(next);
+                self.keys.push(key);
+                self.sums.push(S::default());
+                next
+            }
+        };
         self.sums[at as usize].add(sides)
     }
 
+    fn folded(&self, key: &[u32; MAX_KEYS], i: usize) -> &str {
+        self.dicts[i].folded(key[i])
+    }
+
+    /// Key `i` as the source first spelled it (trimmed).
+    fn shown(&self, key: &[u32; MAX_KEYS], i: usize) -> &str {
+        self.dicts[i].shown(key[i])
+    }
+}
+
+impl Grain<Sides> {
     /// Adds every grain row of `other` (same grain, its own key ids).
-    fn merge(&mut self, other: Grain) -> Result<()> {
+    fn merge(&mut self, other: Grain<LedgerSide>) -> Result<()> {
         let ids: Vec<Vec<u32>> = other
             .dicts
             .iter()
             .zip(&mut self.dicts)
             .map(|(o, d)| {
-                o.folded
-                    .iter()
-                    .zip(&o.shown)
-                    .map(|(f, s)| d.id_of_folded(f, s))
+                (0..o.folded.len() as u32)
+                    .map(|id| d.id_of_folded(o.folded(id), o.shown(id)))
                     .collect()
             })
             .collect();
@@ -513,18 +596,9 @@ impl Grain {
             for (i, ids) in ids.iter().enumerate() {
                 k[i] = ids[key[i] as usize];
             }
-            self.add_key(k, sides)?;
+            self.add_key(k, Sides::from(sides))?;
         }
         Ok(())
-    }
-
-    fn folded(&self, key: &[u32; MAX_KEYS], i: usize) -> &str {
-        &self.dicts[i].folded[key[i] as usize]
-    }
-
-    /// Key `i` as the source first spelled it (trimmed).
-    fn shown(&self, key: &[u32; MAX_KEYS], i: usize) -> &str {
-        &self.dicts[i].shown[key[i] as usize]
     }
 }
 
@@ -581,7 +655,7 @@ pub fn reconcile(
 /// currency for the conservation check. Entries of invoices outside `--period` are counted and
 /// left out (they would all look `missing_in_invoice`).
 pub(crate) struct EntrySums {
-    grain: Grain,
+    grain: Grain<LedgerSide>,
     /// Folded currency → (Σ amount, rows).
     by_currency: BTreeMap<String, (i128, u64)>,
     /// Trimmed, upper-cased invoice ids whose entries are left out.
@@ -656,7 +730,7 @@ impl EntrySums {
         e.1 += 1;
         if self
             .grain
-            .add_key(key, Sides::entry(amount, quantity))
+            .add_key(key, LedgerSide::entry(amount, quantity))
             .is_err()
         {
             self.overflow = true;
