@@ -12,6 +12,9 @@ use std::collections::BTreeMap;
 use std::hash::BuildHasher;
 
 use polars::prelude::*;
+use polars_arrow::array::{Utf8ViewArray, View};
+use polars_arrow::datatypes::ArrowDataType;
+use polars_buffer::Buffer;
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
@@ -286,6 +289,53 @@ impl KeyDict {
     fn shown(&self, id: u32) -> &str {
         let id = id as usize;
         self.spelled[id].as_deref().unwrap_or(&self.folded[id])
+    }
+
+    /// One Arrow view per id onto a single copy of the shown values: a report column of this
+    /// key then costs 16 bytes a cell however long the values are (a 20M-line reconciliation
+    /// repeats each customer and subscription id thousands of times).
+    fn shown_views(&self) -> KeyViews {
+        let mut buffers: Vec<Vec<u8>> = vec![Vec::new()];
+        let views = (0..self.folded.len() as u32)
+            .map(|id| {
+                let text = self.shown(id).as_bytes();
+                let full = buffers.last().map_or(0, Vec::len) + text.len() > u32::MAX as usize;
+                if full && text.len() > View::MAX_INLINE_SIZE as usize {
+                    buffers.push(Vec::new());
+                }
+                let (idx, buffer) = (buffers.len() - 1, buffers.last_mut().expect("one buffer"));
+                let view = View::new_from_bytes(text, idx as u32, buffer.len() as u32);
+                if text.len() > View::MAX_INLINE_SIZE as usize {
+                    buffer.extend_from_slice(text);
+                }
+                view
+            })
+            .collect();
+        KeyViews {
+            views,
+            buffers: buffers.into_iter().map(Buffer::from).collect(),
+        }
+    }
+}
+
+/// A key's values as Arrow views (by id) and the buffers they point into.
+struct KeyViews {
+    views: Vec<View>,
+    buffers: Buffer<Buffer<u8>>,
+}
+
+impl KeyViews {
+    /// The text column `name` of the values `ids`.
+    fn column(&self, name: &str, ids: impl Iterator<Item = u32>) -> Result<Column> {
+        let views: Vec<View> = ids.map(|id| self.views[id as usize]).collect();
+        let array = Utf8ViewArray::try_new(
+            ArrowDataType::Utf8View,
+            views.into(),
+            self.buffers.clone(),
+            None,
+        )
+        .map_err(|e| Error::polars("reconcile", e))?;
+        Ok(StringChunked::with_chunk(name.into(), array).into_column())
     }
 }
 
@@ -856,10 +906,6 @@ impl ChargeSums {
         let div = pow10(money::MONEY_SCALE - scale);
         let tol = rules.tolerance.value / div;
         let n = rows.len();
-        let mut parts: Vec<StringChunkedBuilder> = keys
-            .iter()
-            .map(|k| StringChunkedBuilder::new((*k).into(), n))
-            .collect();
         let mut statuses = StringChunkedBuilder::new("status".into(), n);
         let mut totals: BTreeMap<(String, Status), Total> = BTreeMap::new();
         let (mut pc, mut lg) = (Vec::with_capacity(n), Vec::with_capacity(n));
@@ -867,9 +913,6 @@ impl ChargeSums {
         // the rows the explanations look at: every non-matched one
         let mut unmatched: Vec<(usize, Status)> = Vec::new();
         for (row, (key, s)) in rows.iter().enumerate() {
-            for (i, part) in parts.iter_mut().enumerate() {
-                part.append_value(grain.shown(key, i));
-            }
             let invoice_empty = grain.folded(key, invoice_pos).is_empty();
             let currency = grain.folded(key, currency_pos);
             // exact: no sum has more fractional digits than `scale`
@@ -892,10 +935,15 @@ impl ChargeSums {
             t.pc_amount = checked(t.pc_amount, Some(p))?;
             t.ledger_amount = checked(t.ledger_amount, Some(l))?;
         }
-        let mut cols: Vec<Column> = parts
-            .into_iter()
-            .map(|b| b.finish().into_column())
-            .collect();
+        let mut cols: Vec<Column> = keys
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                grain.dicts[i]
+                    .shown_views()
+                    .column(name, rows.iter().map(|r| r.0[i]))
+            })
+            .collect::<Result<_>>()?;
         let diffs: Vec<i128> = pc.iter().zip(&lg).map(|(p, l)| p - l).collect();
         let amends = amended_invoices(invoices)?;
         let context = explain::Context {
@@ -1222,5 +1270,40 @@ mod tests {
         for name in DEFAULT_GRAIN {
             assert!(grain_key(name).is_some(), "default grain key {name}");
         }
+    }
+
+    /// A key dictionary folds spellings onto one id, shows the first spelling, and its report
+    /// column (views onto one copy of each value, short values inline) reads back cell by cell.
+    #[test]
+    fn key_dictionary_ids_spellings_and_shared_views() {
+        let mut d = KeyDict::new(false);
+        let guid = "7493406E-A1B2-4C3D-9E8F-0123456789AB";
+        let cells = [
+            Some(guid),
+            Some(" eur "),
+            None,
+            Some(&*guid.to_lowercase()),
+            Some("EUR"),
+            Some("an order id longer than twelve bytes"),
+        ];
+        let ids: Vec<u32> = cells.iter().map(|c| d.id(*c)).collect();
+        assert_eq!(ids, [0, 1, 2, 0, 1, 3]);
+        assert_eq!(d.folded(0), guid.to_lowercase());
+        assert_eq!(d.shown(0), guid, "the first spelling is shown");
+        assert_eq!((d.folded(1), d.shown(1)), ("eur", "eur"), "trimmed");
+        assert_eq!(d.shown(2), "");
+        let column = d.shown_views().column("k", ids.iter().copied()).unwrap();
+        let got: Vec<&str> = column.str().unwrap().iter().map(Option::unwrap).collect();
+        assert_eq!(
+            got,
+            [
+                guid,
+                "eur",
+                "",
+                guid,
+                "eur",
+                "an order id longer than twelve bytes"
+            ]
+        );
     }
 }
