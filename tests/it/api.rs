@@ -618,3 +618,79 @@ async fn signal_during_fetch(signal: &'static str, exit: i32) {
     assert_eq!(entries(&w.dir.join("snapshots")), Vec::<String>::new());
     assert_eq!(entries(&w.reports()), Vec::<String>::new());
 }
+
+/// Hostile API answers end the fetch with exit 4 and a message naming the limit, at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_after_beyond_the_limit_exits_4_at_once() {
+    let w = World::start(&root().join("sample-data/partner-center"), |o| {
+        o.retry_after_always = Some("999999999".into());
+    })
+    .await;
+    let started = std::time::Instant::now();
+    let o = w.fetch(&w.dir.join("out/snap"), &[]).await;
+    assert_eq!(code(&o), 4, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(
+            "999999999 s (Retry-After), more than partner_center.max_retry_after_secs = 600"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "no sleeping: {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_continuation_token_twice_exits_4() {
+    let w = World::start(&root().join("sample-data/partner-center"), |o| {
+        o.page_size_cap = 2;
+        o.same_continuation_token = true;
+    })
+    .await;
+    let dest = w.dir.join("out/snap");
+    let o = w.fetch(&dest, &[]).await;
+    assert_eq!(code(&o), 4, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("page 2 has the same continuation token as page 1"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!dest.exists(), "no snapshot from a failed fetch");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_pages_and_max_response_bytes_stop_the_fetch_with_exit_4() {
+    let w = World::start(&root().join("sample-data/partner-center"), |o| {
+        o.page_size_cap = 2;
+    })
+    .await;
+    let config = w.config.clone();
+    let base = std::fs::read_to_string(&config).unwrap();
+    for (extra, says) in [
+        (
+            "max_pages = 2",
+            "more than partner_center.max_pages = 2 pages",
+        ),
+        (
+            "max_response_bytes = 300",
+            "the response is larger than partner_center.max_response_bytes = 300",
+        ),
+    ] {
+        std::fs::write(
+            &config,
+            base.replace(
+                "[partner_center]\n",
+                &format!("[partner_center]\n{extra}\n"),
+            ),
+        )
+        .unwrap();
+        let o = w
+            .fetch(&w.dir.join(format!("out/{}", extra.len())), &[])
+            .await;
+        assert_eq!(code(&o), 4, "{extra}: {}", stderr(&o));
+        assert!(stderr(&o).contains(says), "{extra}: {}", stderr(&o));
+    }
+}

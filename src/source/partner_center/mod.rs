@@ -236,6 +236,7 @@ pub(crate) fn fetch(cfg: &Config, opts: FetchOptions) -> Result<FetchOutcome> {
         runtime.block_on(async { Ok::<_, Error>((build(true)?, build(false)?)) })?;
     let policy = RetryPolicy {
         max_attempts: pc.max_attempts,
+        max_retry_after: Duration::from_secs(pc.max_retry_after_secs),
         ..RetryPolicy::default()
     };
     let tokens = TokenCache::new(
@@ -249,7 +250,14 @@ pub(crate) fn fetch(cfg: &Config, opts: FetchOptions) -> Result<FetchOutcome> {
         },
         policy,
     );
-    let api = Api::new(http, blob_http, tokens, pc.max_concurrency as usize, policy);
+    let api = Api::new(
+        http,
+        blob_http,
+        tokens,
+        pc.max_concurrency as usize,
+        policy,
+        pc.max_response_bytes,
+    );
     let writer = SnapshotWriter::new(&opts.dest)?;
     let started = chrono::Utc::now();
     let line_items = serde_json::to_value(pc.line_items).expect("line_items json");
@@ -443,11 +451,8 @@ async fn fetch_invoice_pages(ctx: &Ctx) -> Result<(Vec<Invoice>, HashMap<String,
             }
             None => break,
         }
-        if n >= 10_000 {
-            return Err(Error::Source(
-                "GET /v1/invoices: more than 10,000 pages; the API keeps returning next links"
-                    .into(),
-            ));
+        if n >= pc.max_pages {
+            return Err(too_many_pages("GET /v1/invoices", pc.max_pages));
         }
     }
     // a document listed at the top level and nested is fetched once (the first listing)
@@ -503,6 +508,13 @@ async fn fetch_invoice(ctx: &Arc<Ctx>, inv: &Invoice, date: Option<NaiveDate>) -
     Ok(())
 }
 
+/// The error for a collection with more than `partner_center.max_pages` pages.
+fn too_many_pages(what: &str, max: u32) -> Error {
+    Error::Source(format!(
+        "{what}: more than partner_center.max_pages = {max} pages; the API keeps returning next links"
+    ))
+}
+
 /// How often a page that repeats its predecessor is asked for before the fetch gives up.
 const REPEATED_PAGE_ASKS: u32 = 3;
 
@@ -536,6 +548,7 @@ async fn fetch_feed(ctx: &Ctx, id: &str, folder: &str, feed: Feed, currency: &st
     let mut offset = 0usize;
     let feed_folder = feed.spec().folder;
     let mut previous: Option<bytes::Bytes> = None;
+    let mut previous_token: Option<String> = None;
     for n in 1.. {
         let mut asked = 1;
         let body = loop {
@@ -569,6 +582,14 @@ async fn fetch_feed(ctx: &Ctx, id: &str, folder: &str, feed: Feed, currency: &st
         let view = page_info(&body, &format!("{feed_folder} page {n}"))?;
         match next_request(&first, &paging, offset, &view)? {
             Some((url, token)) => {
+                if token.is_some() && token == previous_token {
+                    return Err(Error::Source(format!(
+                        "invoice {id} {feed_folder}: page {n} has the same continuation token as page {}; \
+                         the API's paging would never end, try again later",
+                        n - 1
+                    )));
+                }
+                previous_token.clone_from(&token);
                 offset += view.items;
                 call.url = url;
                 call.headers = token
@@ -578,10 +599,11 @@ async fn fetch_feed(ctx: &Ctx, id: &str, folder: &str, feed: Feed, currency: &st
             None => break,
         }
         previous = Some(body);
-        if n >= 100_000 {
-            return Err(Error::Source(format!(
-                "{feed_folder}: more than 100,000 pages"
-            )));
+        if n >= pc.max_pages {
+            return Err(too_many_pages(
+                &format!("invoice {id} {feed_folder}"),
+                pc.max_pages,
+            ));
         }
     }
     Ok(())
@@ -729,6 +751,12 @@ async fn run_export(ctx: &Arc<Ctx>, which: &str, body: Value, what: &str) -> Res
             .and_then(|v| v.to_str().ok())
             .and_then(|v| retry::parse_retry_after(v, chrono::Utc::now()))
             .unwrap_or(Duration::from_secs(10));
+        if wait > ctx.api.policy().max_retry_after {
+            return Err(ctx
+                .api
+                .policy()
+                .too_long(&format!("the Graph export of {what}"), wait));
+        }
         if Instant::now() + wait > deadline {
             return Err(Error::Source(format!(
                 "the Graph export of {what} was still {status:?} at the deadline (partner_center.export_deadline_secs = {})",
