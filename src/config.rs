@@ -263,16 +263,23 @@ impl Config {
     /// Loads `path`, applies `PCRECON_*` overrides from `env`, checks every value and resolves
     /// paths: what it returns needs no further checking.
     pub(crate) fn load(path: &Path, env: &[(String, String)]) -> Result<Config> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Config {
+            file: Some(path.to_path_buf()),
+            key: None,
+            message: format!(
+                "cannot read the config file: {e}; pass --config FILE (the default is config/pcrecon.toml)"
+            ),
+        })?;
+        Config::from_text(path, &text, env)
+    }
+
+    /// [`Config::load`] on the text of the config file `path` (already read).
+    pub(crate) fn from_text(path: &Path, text: &str, env: &[(String, String)]) -> Result<Config> {
         let file_error = |message: String| Error::Config {
             file: Some(path.to_path_buf()),
             key: None,
             message,
         };
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            file_error(format!(
-                "cannot read the config file: {e}; pass --config FILE (the default is config/pcrecon.toml)"
-            ))
-        })?;
         let mut table: toml::Table = text
             .parse()
             .map_err(|e| file_error(format!("not valid TOML: {e}")))?;

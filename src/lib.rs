@@ -15,6 +15,10 @@
 pub mod cmd;
 pub mod config;
 pub mod error;
+/// Entry points for the fuzz targets under `fuzz/` and the corpus replay test
+/// (`tests/it/fuzz_corpus.rs`): one function per target, feeding arbitrary bytes to a parser.
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod ledger;
 pub mod lifecycle;
 pub mod model;

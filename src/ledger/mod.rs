@@ -316,6 +316,22 @@ pub(crate) fn load(
     config: &LedgerConfig,
     on_entry: &mut dyn FnMut(&Entry<'_>),
 ) -> Result<Ledger> {
+    load_from(files, config, on_entry, &mut |path| {
+        let file = std::fs::File::open(path)?;
+        Ok(Box::new(std::io::BufReader::with_capacity(1 << 16, file)))
+    })
+}
+
+/// A ledger file's bytes, opened for reading.
+pub(crate) type Opened<'b> = Box<dyn std::io::BufRead + 'b>;
+
+/// [`load`], each file's bytes read through `open` (the fuzz targets read them from memory).
+pub(crate) fn load_from<'b>(
+    files: &[LedgerFile],
+    config: &LedgerConfig,
+    on_entry: &mut dyn FnMut(&Entry<'_>),
+    open: &mut dyn FnMut(&Path) -> std::io::Result<Opened<'b>>,
+) -> Result<Ledger> {
     let mut reader = Reader {
         files,
         config,
@@ -327,7 +343,7 @@ pub(crate) fn load(
     let mut headers: Vec<Vec<String>> = Vec::new();
     let mut stats = Vec::new();
     for (fi, file) in files.iter().enumerate() {
-        let (header, rows, sha256) = reader.read_file(fi)?;
+        let (header, rows, sha256) = reader.read_file(fi, open)?;
         headers.push(header);
         stats.push(FileStats {
             file: file.clone(),
@@ -375,15 +391,18 @@ struct Header {
 
 impl Reader<'_> {
     /// Reads file number `fi`; returns its header, its row count and its sha256.
-    fn read_file(&mut self, fi: usize) -> Result<(Vec<String>, usize, String)> {
+    fn read_file<'b>(
+        &mut self,
+        fi: usize,
+        open: &mut dyn FnMut(&Path) -> std::io::Result<Opened<'b>>,
+    ) -> Result<(Vec<String>, usize, String)> {
         let path = &self.files[fi].path;
         let cannot_read = |e: &dyn std::fmt::Display| {
             Error::input_file(path, format!("cannot read the ledger file: {e}"))
         };
-        let file = std::fs::File::open(path).map_err(|e| cannot_read(&e))?;
+        let file = open(path).map_err(|e| cannot_read(&e))?;
         let t0 = std::time::Instant::now();
-        let tap = Tap::new(std::io::BufReader::with_capacity(1 << 16, file))
-            .map_err(|e| cannot_read(&e))?;
+        let tap = Tap::new(file).map_err(|e| cannot_read(&e))?;
         let mut reader = csv::ReaderBuilder::new()
             .delimiter(self.config.delimiter.byte())
             .has_headers(true)

@@ -14,7 +14,7 @@ pub(crate) fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
 }
 
 /// A file's bytes, naming the file when it cannot be read.
-fn read_file(path: &Path) -> Result<Vec<u8>> {
+pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| Error::input_file(path, format!("cannot read: {e}")))
 }
 
@@ -28,7 +28,12 @@ pub(crate) fn read_json_bytes<'a, T: Deserialize<'a>>(path: &Path, bytes: &'a [u
 /// the C# models' PascalCase, …): every object member name is folded to ASCII lower case first, so
 /// the target types name their fields in lower case (`#[serde(rename = "blobcount")]`).
 pub(crate) fn read_json_folded<T: DeserializeOwned>(path: &Path) -> Result<T> {
-    let folded = fold_member_names(strip_bom(&read_file(path)?));
+    parse_json_folded(path, &read_file(path)?)
+}
+
+/// [`read_json_folded`] on bytes already read from `path`.
+pub(crate) fn parse_json_folded<T: DeserializeOwned>(path: &Path, bytes: &[u8]) -> Result<T> {
+    let folded = fold_member_names(strip_bom(bytes));
     read_json_bytes(path, &folded)
 }
 

@@ -26,7 +26,7 @@ use crate::error::{Error, Result};
 use crate::model::feed::{Feed, Parser};
 use crate::model::fnv::{fnv1a, page_fingerprint};
 use crate::model::invoice::Collection;
-use crate::model::json::read_json_bytes;
+use crate::model::json::{read_file, read_json_bytes};
 use crate::model::line_item::{
     DailyRatedUsageLineItem, DailyUsageLineItem, FlatLineItem, LicenseBasedLineItem,
     OneTimeLineItem, UsageBasedLineItem,
@@ -157,7 +157,18 @@ struct Emitter<'a> {
     tx: &'a SyncSender<PartMessage>,
 }
 
-impl Emitter<'_> {
+impl<'a> Emitter<'a> {
+    /// An emitter for the lines of `inv` from `feed`.
+    fn new(inv: &SnapshotInvoice, feed: Feed, tx: &'a SyncSender<PartMessage>) -> Self {
+        Emitter {
+            cols: ChargeColumns::new(feed, inv.header.currency_code.as_deref()),
+            feed,
+            salt: fnv1a(feed.spec().folder.as_bytes()),
+            fingerprint: None,
+            tx,
+        }
+    }
+
     /// Adds a line; a billing line without a subtotal is refused.
     fn push(&mut self, row: &ChargeRow<'_>) -> Result<(), String> {
         self.cols.push(row, self.salt)?;
@@ -303,29 +314,31 @@ fn read_part(
     limits: ReadLimits,
     tx: &SyncSender<PartMessage>,
 ) -> Result<()> {
-    let currency = inv.header.currency_code.as_deref();
-    let mut out = Emitter {
-        cols: ChargeColumns::new(part.feed, currency),
-        feed: part.feed,
-        salt: fnv1a(part.feed.spec().folder.as_bytes()),
-        fingerprint: None,
-        tx,
-    };
+    let mut out = Emitter::new(inv, part.feed, tx);
     let path = &part.path;
-    let read =
-        || std::fs::read(path).map_err(|e| Error::input_file(path, format!("cannot read: {e}")));
     match part.feed.spec().parser {
-        Parser::LicenseBased => page::<LicenseBasedLineItem>(path, &read()?, &mut out)?,
-        Parser::UsageBased => page::<UsageBasedLineItem>(path, &read()?, &mut out)?,
-        Parser::DailyUsage => page::<DailyUsageLineItem>(path, &read()?, &mut out)?,
-        Parser::OneTime => page::<OneTimeLineItem>(path, &read()?, &mut out)?,
-        Parser::DailyRatedUsage => page::<DailyRatedUsageLineItem>(path, &read()?, &mut out)?,
         Parser::ExportBlobs => json_lines(path, limits, &mut out)?,
+        _ => v1_page(path, &read_file(path)?, &mut out)?,
     }
     if !out.cols.keys.is_empty() {
         out.send().map_err(Error::Internal)?;
     }
     Ok(())
+}
+
+/// A v1 page of the emitter's feed, with that feed's line item kind.
+fn v1_page(path: &Path, bytes: &[u8], out: &mut Emitter<'_>) -> Result<()> {
+    match out.feed.spec().parser {
+        Parser::LicenseBased => page::<LicenseBasedLineItem>(path, bytes, out),
+        Parser::UsageBased => page::<UsageBasedLineItem>(path, bytes, out),
+        Parser::DailyUsage => page::<DailyUsageLineItem>(path, bytes, out),
+        Parser::OneTime => page::<OneTimeLineItem>(path, bytes, out),
+        Parser::DailyRatedUsage => page::<DailyRatedUsageLineItem>(path, bytes, out),
+        Parser::ExportBlobs => Err(Error::Internal(format!(
+            "{} is an export blob, not a v1 page",
+            path.display()
+        ))),
+    }
 }
 
 /// A v1 `ResourceCollection` page of line items of kind `T` (parsed item by item like export
@@ -352,18 +365,41 @@ fn json_lines(path: &Path, limits: ReadLimits, out: &mut Emitter<'_>) -> Result<
     let file =
         File::open(path).map_err(|e| Error::input_file(path, format!("cannot read: {e}")))?;
     let compressed = file.metadata().map(|m| m.len()).unwrap_or(0);
-    // at least 1 MiB, so that a tiny blob of a few lines never trips it
-    let max_inflated = compressed
-        .saturating_mul(limits.max_inflate_ratio)
-        .max(1 << 20);
+    let max_inflated = inflate_limit(compressed, limits);
     let gz = flate2::read::MultiGzDecoder::new(BufReader::with_capacity(1 << 16, file));
     let mut reader = BufReader::with_capacity(1 << 20, gz.take(max_inflated.saturating_add(1)));
+    json_line_items(path, &mut reader, limits, compressed, out)?;
+    // a truncated gzip stream reports as an error above; make sure nothing trails
+    let mut rest = Vec::new();
+    reader
+        .read_to_end(&mut rest)
+        .map_err(|e| Error::input_file(path, format!("is not a readable gzip file: {e}")))?;
+    Ok(())
+}
+
+/// The most bytes a blob of `compressed` bytes may inflate to: at least 1 MiB, so that a tiny
+/// blob of a few lines never trips it.
+fn inflate_limit(compressed: u64, limits: ReadLimits) -> u64 {
+    compressed
+        .saturating_mul(limits.max_inflate_ratio)
+        .max(1 << 20)
+}
+
+/// The line items of an export blob's inflated JSON lines (`compressed`: the blob's size).
+fn json_line_items(
+    path: &Path,
+    reader: &mut impl BufRead,
+    limits: ReadLimits,
+    compressed: u64,
+    out: &mut Emitter<'_>,
+) -> Result<()> {
+    let max_inflated = inflate_limit(compressed, limits);
     let mut buf = Vec::with_capacity(1 << 12);
     let mut line_no = 0u64;
     let mut inflated = 0u64;
     loop {
         buf.clear();
-        let n = (&mut reader)
+        let n = (&mut *reader)
             .take(limits.max_line_bytes.saturating_add(1))
             .read_until(b'\n', &mut buf)
             .map_err(|e| Error::input_file(path, format!("is not a readable gzip file: {e}")))?;
@@ -401,11 +437,6 @@ fn json_lines(path: &Path, limits: ReadLimits, out: &mut Emitter<'_>) -> Result<
             .and_then(|row| out.push(&row))
             .map_err(|e| Error::input_line(path, line_no, e))?;
     }
-    // a truncated gzip stream reports as an error above; make sure nothing trails
-    let mut rest = Vec::new();
-    reader
-        .read_to_end(&mut rest)
-        .map_err(|e| Error::input_file(path, format!("is not a readable gzip file: {e}")))?;
     Ok(())
 }
 
@@ -518,17 +549,8 @@ pub(crate) fn unbilled_frame(snapshot: &Snapshot) -> Result<DataFrame> {
     let pe = |e| Error::polars("unbilled charges", e);
     let mut out = DataFrame::empty_with_schema(&unbilled_schema());
     for export in &snapshot.unbilled {
-        let header: crate::model::invoice::Invoice =
-            serde_json::from_value(serde_json::json!({"id": "", "currencyCode": export.currency}))
-                .map_err(|e| Error::Internal(format!("unbilled header: {e}")))?;
         let alone = Snapshot {
-            invoices: vec![SnapshotInvoice {
-                invoice_type: crate::model::invoice::InvoiceType::of(&header),
-                header,
-                date: None,
-                billing_period: (None, None),
-                parts: export.parts.clone(),
-            }],
+            invoices: vec![undated_invoice("", &export.currency, export.parts.clone())?],
             summaries: Vec::new(),
             manifest: None,
             outside_period: Default::default(),
@@ -555,6 +577,41 @@ pub(crate) fn unbilled_frame(snapshot: &Snapshot) -> Result<DataFrame> {
     }
     out.rechunk_mut_par();
     Ok(out)
+}
+
+/// An invoice with only an id and a currency (no date, no billing period), holding `parts`.
+fn undated_invoice(id: &str, currency: &str, parts: Vec<Part>) -> Result<SnapshotInvoice> {
+    let header: crate::model::invoice::Invoice =
+        serde_json::from_value(serde_json::json!({"id": id, "currencyCode": currency}))
+            .map_err(|e| Error::Internal(format!("invoice header {id:?}: {e}")))?;
+    Ok(SnapshotInvoice {
+        invoice_type: crate::model::invoice::InvoiceType::of(&header),
+        header,
+        date: None,
+        billing_period: (None, None),
+        parts,
+    })
+}
+
+/// One line item file's bytes, parsed as [`stream`] parses a file into its batch frame (the
+/// charges columns and each line's `line_ref`), as lines of invoice `G000000001` in EUR: a v1
+/// page of `feed`, or for [`Feed::Export`] a blob's JSON lines already inflated. For the fuzz
+/// targets ([`crate::fuzzing`]); a file of more than [`BATCH_ROWS`] lines is an error here.
+pub(crate) fn part_frame(feed: Feed, bytes: &[u8], limits: ReadLimits) -> Result<DataFrame> {
+    let inv = undated_invoice("G000000001", "EUR", Vec::new())?;
+    let (tx, rx) = mpsc::sync_channel(1);
+    // nobody takes a full batch: sending one fails instead of waiting forever
+    drop(rx);
+    let mut out = Emitter::new(&inv, feed, &tx);
+    let path = Path::new("fuzz-input");
+    match feed.spec().parser {
+        Parser::ExportBlobs => {
+            json_line_items(path, &mut &bytes[..], limits, bytes.len() as u64, &mut out)?
+        }
+        _ => v1_page(path, bytes, &mut out)?,
+    }
+    let part = out.cols.finish(out.fingerprint);
+    batch_frame(&inv, feed, part, &mut PlHashMap::new())
 }
 
 /// One row per invoice: `invoice_id, invoice_date, invoice_type, currency, invoice_total`.

@@ -26,7 +26,7 @@ use crate::model::api_date;
 use crate::model::feed::Feed;
 use crate::model::fnv::fnv1a;
 use crate::model::invoice::{Collection, ExportManifest, Invoice, InvoiceSummary, InvoiceType};
-use crate::model::json::read_json_folded;
+use crate::model::json::{parse_json_folded, read_file, read_json_folded};
 use crate::model::period::Period;
 pub(crate) use manifest::{file_sha256, write_manifest};
 
@@ -270,13 +270,7 @@ fn unbilled_exports(dir: &Path) -> Result<Vec<UnbilledExport>> {
 /// the export in messages.
 fn export_parts(dir: &Path, what: &str) -> Result<Vec<Part>> {
     let manifest_path = dir.join("manifest.json");
-    let manifest: ExportManifest = read_json_folded(&manifest_path)?;
-    if let Some(why) = manifest.blob_count_error() {
-        return Err(Error::input_file(
-            &manifest_path,
-            format!("{what}: {why}; the export is incomplete: fetch it again"),
-        ));
-    }
+    let manifest = parse_export_manifest(&manifest_path, &read_file(&manifest_path)?, what)?;
     let mut parts = Vec::new();
     for blob in &manifest.blobs {
         let path = dir.join(safe_file_name(&blob.name));
@@ -292,6 +286,23 @@ fn export_parts(dir: &Path, what: &str) -> Result<Vec<Part>> {
         });
     }
     Ok(parts)
+}
+
+/// An export's `manifest.json` (bytes read from `manifest_path`), refused when its `blobCount`
+/// disagrees with its blob list. `what` names the export in messages.
+pub(crate) fn parse_export_manifest(
+    manifest_path: &Path,
+    bytes: &[u8],
+    what: &str,
+) -> Result<ExportManifest> {
+    let manifest: ExportManifest = parse_json_folded(manifest_path, bytes)?;
+    if let Some(why) = manifest.blob_count_error() {
+        return Err(Error::input_file(
+            manifest_path,
+            format!("{what}: {why}; the export is incomplete: fetch it again"),
+        ));
+    }
+    Ok(manifest)
 }
 
 /// Refuses an invoice that lists a feed the snapshot holds no files for: read as is, its lines

@@ -7,6 +7,7 @@ mod bad_input;
 mod browser;
 mod common;
 mod dataset;
+mod fuzz_corpus;
 mod golden;
 mod incremental;
 mod nightly;
