@@ -61,12 +61,6 @@ struct Args {
     /// one), else every unbilled export has no data.
     #[arg(long)]
     unbilled: Option<PathBuf>,
-    /// Hostile throttling: answer every API request 429 with this `Retry-After` (e.g. 999999999).
-    #[arg(long)]
-    retry_after_always: Option<String>,
-    /// Hostile paging: seek pages hand the continuation token they were asked with back.
-    #[arg(long)]
-    same_continuation_token: bool,
 }
 
 #[tokio::main]
@@ -94,8 +88,6 @@ async fn main() -> ExitCode {
         repeat_feed: args.repeat_feed,
         empty_feed_no_content: args.empty_feed_no_content,
         unbilled: args.unbilled,
-        retry_after_always: args.retry_after_always,
-        same_continuation_token: args.same_continuation_token,
     };
     let listener = match tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await {
         Ok(l) => l,

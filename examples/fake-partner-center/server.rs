@@ -83,12 +83,6 @@ pub struct FakeOptions {
     /// Any other period and currency, or no folder at all, ends in failedOperation 5000
     /// ("No data available").
     pub unbilled: Option<PathBuf>,
-    /// Hostile throttling: every API request (not the token endpoint) is answered `429` with this
-    /// `Retry-After` value.
-    pub retry_after_always: Option<String>,
-    /// Hostile paging: a seek page fetched with a continuation token hands the same token back,
-    /// so a client that follows tokens blindly pages forever.
-    pub same_continuation_token: bool,
 }
 
 impl Default for FakeOptions {
@@ -107,8 +101,6 @@ impl Default for FakeOptions {
             repeat_feed: String::new(),
             empty_feed_no_content: false,
             unbilled: None,
-            retry_after_always: None,
-            same_continuation_token: false,
         }
     }
 }
@@ -971,17 +963,9 @@ async fn entry(State(s): State<Arc<Shared>>, req: Request) -> Response {
         tokio::time::sleep(Duration::from_millis(s.opts.latency_ms)).await;
     }
     let fault = s.decide_fault();
-    let mut resp = match (fault, &s.opts.retry_after_always) {
-        (_, Some(ra)) if !path.contains("/oauth2/") => {
-            let mut r = json_response(
-                StatusCode::TOO_MANY_REQUESTS,
-                r#"{"statusCode":429,"message":"Rate limit is exceeded."}"#.to_string(),
-            );
-            set_header(&mut r, header::RETRY_AFTER, ra);
-            r
-        }
-        (Some(f), _) => s.fault_response(f),
-        (None, _) => route(&s, req).await,
+    let mut resp = match fault {
+        Some(f) => s.fault_response(f),
+        None => route(&s, req).await,
     };
     tracing::info!(%method, %path, status = resp.status().as_u16(), ?fault, "fake-partner-center");
     let h = resp.headers_mut();
@@ -1608,7 +1592,6 @@ fn line_items(
         let next_call = query
             .get("seekoperation")
             .is_some_and(|v| v.eq_ignore_ascii_case("next"));
-        let mut given = None;
         let start = if next_call {
             let Some(tok) = header_str(headers, "ms-continuationtoken") else {
                 return api_fault(
@@ -1617,7 +1600,6 @@ fn line_items(
                     "seekOperation=Next requires the MS-ContinuationToken header.",
                 );
             };
-            given = Some(tok.to_string());
             match lock(&s.seek).get(tok) {
                 Some(pos) if pos.folder == folder_name && pos.feed == feed.folder => pos.offset,
                 _ => {
@@ -1630,10 +1612,7 @@ fn line_items(
         let start = start.min(items.len());
         let end = start.saturating_add(size).min(items.len());
         if end < items.len() {
-            let tok = match given {
-                Some(t) if s.opts.same_continuation_token => t,
-                _ => lock(&s.seek).token_for(folder_name, feed.folder, end),
-            };
+            let tok = lock(&s.seek).token_for(folder_name, feed.folder, end);
             let extra: String = query
                 .others(&[
                     "provider",

@@ -75,15 +75,6 @@ pub(crate) struct PartnerCenterConfig {
     /// Also run the Graph unbilled-reconciliation export (current and last billing period, per
     /// currency of the listed invoices).
     pub(crate) unbilled: bool,
-    /// Pages one collection (the invoice list, one feed of one invoice) may have: an API that
-    /// keeps sending next links stops the fetch here (exit 4), never loops forever.
-    pub(crate) max_pages: u32,
-    /// The longest `Retry-After` honoured; a longer one stops the request at once (exit 4)
-    /// instead of sleeping for it.
-    pub(crate) max_retry_after_secs: u64,
-    /// The largest response body read into memory (pages, manifests, tokens; export blobs
-    /// stream to disk and are bounded by `[source] max_inflate_ratio` instead).
-    pub(crate) max_response_bytes: u64,
 }
 
 impl Default for PartnerCenterConfig {
@@ -104,9 +95,6 @@ impl Default for PartnerCenterConfig {
             export_deadline_secs: 3600,
             statement_pdf: false,
             unbilled: true,
-            max_pages: 100_000,
-            max_retry_after_secs: 600,
-            max_response_bytes: 256 * 1024 * 1024,
         }
     }
 }
@@ -124,8 +112,6 @@ impl PartnerCenterConfig {
                 "partner_center.request_timeout_secs",
                 self.request_timeout_secs,
             ),
-            ("partner_center.max_pages", u64::from(self.max_pages)),
-            ("partner_center.max_response_bytes", self.max_response_bytes),
         ] {
             if v == 0 {
                 return Err(Invalid::new(key, "must be at least 1"));
@@ -163,13 +149,7 @@ mod tests {
             "partner_center.line_items",
         );
         assert!(e.contains(r#""v3" is not "auto", "v1" or "v2""#), "{e}");
-        for key in [
-            "max_concurrency",
-            "max_attempts",
-            "request_timeout_secs",
-            "max_pages",
-            "max_response_bytes",
-        ] {
+        for key in ["max_concurrency", "max_attempts", "request_timeout_secs"] {
             let e = config_error(&format!("[partner_center]\n{key} = 0"), key);
             assert!(e.contains("must be at least 1"), "{e}");
         }

@@ -96,8 +96,6 @@ pub(crate) struct Api {
     permits: Arc<Semaphore>,
     correlation_id: String,
     policy: RetryPolicy,
-    /// The largest body [`Api::send`] reads into memory.
-    max_body: u64,
     /// Counters.
     pub(crate) stats: HttpStats,
 }
@@ -110,7 +108,6 @@ impl Api {
         tokens: TokenCache,
         max_concurrency: usize,
         policy: RetryPolicy,
-        max_body: u64,
     ) -> Api {
         Api {
             http,
@@ -119,7 +116,6 @@ impl Api {
             permits: Arc::new(Semaphore::new(max_concurrency.max(1))),
             correlation_id: uuid::Uuid::new_v4().to_string(),
             policy,
-            max_body,
             stats: HttpStats::default(),
         }
     }
@@ -134,40 +130,22 @@ impl Api {
         &self.policy
     }
 
-    /// Sends `call` until it succeeds (2xx) or fails for good; the body is read in full, up to
-    /// `max_body` bytes (more is an error: no page or manifest is that large).
+    /// Sends `call` until it succeeds (2xx) or fails for good; the body is read in full.
     pub(crate) async fn send(&self, call: &Call) -> Result<Reply> {
-        let max_body = self.max_body;
-        self.with_retries(call, |mut resp| async move {
+        self.with_retries(call, |resp| async move {
             let status = resp.status();
             let headers = resp.headers().clone();
-            let mut body = bytes::BytesMut::new();
-            loop {
-                match resp.chunk().await {
-                    Ok(Some(chunk)) => {
-                        if (body.len() + chunk.len()) as u64 > max_body {
-                            return Err(Error::Source(format!(
-                                "{} {}: the response is larger than partner_center.max_response_bytes = {max_body}: not a Partner Center page",
-                                call.method,
-                                path_of(call.url.as_str())
-                            )));
-                        }
-                        body.extend_from_slice(&chunk);
-                    }
-                    Ok(None) => break,
-                    Err(e) => {
-                        return Ok(Attempt::Retry {
-                            wait: Duration::ZERO,
-                            why: format!("response cut off: {}", e.without_url()),
-                        });
-                    }
-                }
+            match resp.bytes().await {
+                Ok(body) => Ok(Attempt::Done(Reply {
+                    status,
+                    headers,
+                    body,
+                })),
+                Err(e) => Ok(Attempt::Retry {
+                    wait: Duration::ZERO,
+                    why: format!("response cut off: {}", e.without_url()),
+                }),
             }
-            Ok(Attempt::Done(Reply {
-                status,
-                headers,
-                body: body.freeze(),
-            }))
         })
         .await
     }
@@ -276,9 +254,7 @@ impl Api {
                 let ra = header(&resp, "Retry-After")
                     .and_then(|v| parse_retry_after(&v, chrono::Utc::now()));
                 Attempt::Retry {
-                    wait: self
-                        .policy
-                        .after_throttle(where_, ra, attempt, random_u64())?,
+                    wait: self.policy.after_throttle(ra, attempt, random_u64()),
                     why: format!("HTTP 429 ({ids})"),
                 }
             } else if is_retryable(status) {

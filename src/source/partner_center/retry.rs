@@ -29,10 +29,8 @@ pub(crate) struct RetryPolicy {
     pub(crate) max_attempts: u32,
     /// First backoff; doubles each attempt.
     pub(crate) base: Duration,
-    /// Upper bound of one backoff.
+    /// Upper bound of one wait.
     pub(crate) cap: Duration,
-    /// The longest `Retry-After` honoured (`partner_center.max_retry_after_secs`).
-    pub(crate) max_retry_after: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -41,7 +39,6 @@ impl Default for RetryPolicy {
             max_attempts: 6,
             base: Duration::from_millis(500),
             cap: Duration::from_secs(60),
-            max_retry_after: Duration::from_secs(600),
         }
     }
 }
@@ -94,30 +91,18 @@ impl RetryPolicy {
         Err(give_up(last))
     }
 
-    /// The wait after a 429: the server's `Retry-After` when given, else the backoff; an error
-    /// when the server asks for longer than `max_retry_after` (`what` names the request).
+    /// The wait after a 429 or a poll: the server's `Retry-After` when given (capped), else the backoff.
     pub(crate) fn after_throttle(
         &self,
-        what: &str,
         retry_after: Option<Duration>,
         attempt: u32,
         random: u64,
-    ) -> Result<Duration> {
+    ) -> Duration {
         match retry_after {
-            Some(d) if d > self.max_retry_after => Err(self.too_long(what, d)),
             // a little jitter on top so that throttled workers do not return in lock step
-            Some(d) => Ok(d + Duration::from_millis(random % 250)),
-            None => Ok(self.backoff(attempt, random)),
+            Some(d) => d.min(self.cap) + Duration::from_millis(random % 250),
+            None => self.backoff(attempt, random),
         }
-    }
-
-    /// The error for a `Retry-After` of `d`, longer than `max_retry_after`.
-    pub(crate) fn too_long(&self, what: &str, d: Duration) -> Error {
-        Error::Source(format!(
-            "{what}: the API asks to wait {} s (Retry-After), more than partner_center.max_retry_after_secs = {}; try again later or raise the limit",
-            d.as_secs(),
-            self.max_retry_after.as_secs()
-        ))
     }
 }
 
@@ -174,7 +159,6 @@ mod tests {
             max_attempts: 6,
             base: Duration::from_millis(500),
             cap: Duration::from_secs(4),
-            max_retry_after: Duration::from_secs(600),
         };
         for attempt in 1..10 {
             let full = Duration::from_millis(500 * (1 << (attempt - 1).min(16))).min(p.cap);
@@ -188,33 +172,10 @@ mod tests {
             }
         }
         assert!(p.backoff(20, 7) <= Duration::from_secs(4));
-    }
-
-    #[test]
-    fn retry_after_is_honoured_up_to_the_limit_and_refused_beyond_it() {
-        let p = RetryPolicy::default();
-        let wait =
-            |secs| p.after_throttle("GET /v1/invoices", Some(Duration::from_secs(secs)), 1, 10);
-        let w = wait(1).unwrap();
+        assert!(p.after_throttle(Some(Duration::from_secs(1)), 1, 10) >= Duration::from_secs(1));
         assert!(
-            w >= Duration::from_secs(1) && w < Duration::from_millis(1250),
-            "{w:?}"
-        );
-        let w = wait(600).unwrap();
-        assert!(
-            w >= Duration::from_secs(600),
-            "the limit itself is honoured: {w:?}"
-        );
-        let e = wait(999_999_999).unwrap_err().to_string();
-        assert!(
-            e.contains("GET /v1/invoices")
-                && e.contains("999999999 s")
-                && e.contains("partner_center.max_retry_after_secs = 600"),
-            "{e}"
-        );
-        assert!(
-            p.after_throttle("x", None, 1, 10).unwrap() <= p.cap,
-            "no header: the backoff"
+            p.after_throttle(Some(Duration::from_secs(999)), 1, 10) < Duration::from_secs(5),
+            "capped"
         );
     }
 
@@ -224,7 +185,6 @@ mod tests {
             max_attempts: 3,
             base: Duration::ZERO,
             cap: Duration::ZERO,
-            ..RetryPolicy::default()
         };
         let retry = |n: u32| Attempt::Retry {
             wait: Duration::ZERO,
