@@ -26,7 +26,7 @@ use crate::error::{Error, Result};
 use crate::model::feed::{Feed, Parser};
 use crate::model::fnv::{fnv1a, page_fingerprint};
 use crate::model::invoice::Collection;
-use crate::model::json::read_json_bytes;
+use crate::model::json::{read_document, read_json_bytes};
 use crate::model::line_item::{
     DailyRatedUsageLineItem, DailyUsageLineItem, FlatLineItem, LicenseBasedLineItem,
     OneTimeLineItem, UsageBasedLineItem,
@@ -310,14 +310,15 @@ fn read_part(
         tx,
     };
     let path = &part.path;
-    let read =
-        || std::fs::read(path).map_err(|e| Error::input_file(path, format!("cannot read: {e}")));
+    let read = || read_document(path, &limits);
     match part.feed.spec().parser {
-        Parser::LicenseBased => page::<LicenseBasedLineItem>(path, &read()?, &mut out)?,
-        Parser::UsageBased => page::<UsageBasedLineItem>(path, &read()?, &mut out)?,
-        Parser::DailyUsage => page::<DailyUsageLineItem>(path, &read()?, &mut out)?,
-        Parser::OneTime => page::<OneTimeLineItem>(path, &read()?, &mut out)?,
-        Parser::DailyRatedUsage => page::<DailyRatedUsageLineItem>(path, &read()?, &mut out)?,
+        Parser::LicenseBased => page::<LicenseBasedLineItem>(path, &read()?, limits, &mut out)?,
+        Parser::UsageBased => page::<UsageBasedLineItem>(path, &read()?, limits, &mut out)?,
+        Parser::DailyUsage => page::<DailyUsageLineItem>(path, &read()?, limits, &mut out)?,
+        Parser::OneTime => page::<OneTimeLineItem>(path, &read()?, limits, &mut out)?,
+        Parser::DailyRatedUsage => {
+            page::<DailyRatedUsageLineItem>(path, &read()?, limits, &mut out)?
+        }
         Parser::ExportBlobs => json_lines(path, limits, &mut out)?,
     }
     if !out.cols.keys.is_empty() {
@@ -327,13 +328,19 @@ fn read_part(
 }
 
 /// A v1 `ResourceCollection` page of line items of kind `T` (parsed item by item like export
-/// rows, so member names match whatever their casing).
+/// rows, so member names match whatever their casing); more than `limits.max_page_items` items
+/// is an input error.
 fn page<'a, T: FlatLineItem<'a> + ToCharge>(
     path: &Path,
     bytes: &'a [u8],
+    limits: ReadLimits,
     out: &mut Emitter<'_>,
 ) -> Result<()> {
+    // the items are borrowed slices (16 bytes each), and the page's size is bounded already
     let coll: Collection<&serde_json::value::RawValue> = read_json_bytes(path, bytes)?;
+    if let Some(why) = limits.page_items_error(coll.items.len()) {
+        return Err(Error::input_file(path, why));
+    }
     out.fingerprint = Some(page_fingerprint(&coll.items));
     for (i, raw) in coll.items.iter().enumerate() {
         T::parse(raw.get().as_bytes())

@@ -347,3 +347,152 @@ fn hostile_blobs_stop_at_the_configured_limits() {
         fails(&config, &snap, &tmp.path().join("out"), 3, &message);
     }
 }
+
+/// Runs `reconcile` on `snap` with `[source]` keys `source_keys` added to its config, expecting
+/// an input error (exit 3) that names each of `message`.
+fn fails_with_source_keys(tmp: &Path, snap: &Path, source_keys: &str, message: &[&str]) {
+    let config = tmp.join("pcrecon.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[source]\nkind = \"snapshot\"\ndir = {:?}\n{source_keys}[ledger]\npaths = [{:?}]\n",
+            snap.to_string_lossy(),
+            sample_ledger()
+        ),
+    )
+    .unwrap();
+    fails(&config, snap, &tmp.join("out"), 3, message);
+}
+
+/// Hostile snapshot pages and manifests stop at `[source] max_page_items`, `max_page_bytes` and
+/// `max_export_blobs` with an input error naming the file and the key (small limits stand in for
+/// the defaults: a page of 10 million tiny items, a 2 GB page, a manifest of a million blobs).
+#[test]
+fn hostile_pages_and_manifests_stop_at_the_configured_limits() {
+    let page = "invoices/G011223344/lineitems/onetime-usagelineitems/page-0001.json";
+    let tiny_items = format!(
+        "{{\"totalCount\":10000,\"items\":[{}]}}",
+        vec!["{}"; 10_000].join(",")
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let snap = broken_snapshot(tmp.path(), page, tiny_items.as_bytes());
+    fails_with_source_keys(
+        tmp.path(),
+        &snap,
+        "max_page_items = 9999\n",
+        &[
+            "onetime-usagelineitems/page-0001.json",
+            "holds 10000 items",
+            "max_page_items = 9999",
+        ],
+    );
+
+    let tmp = tempfile::tempdir().unwrap();
+    let snap = broken_snapshot(tmp.path(), page, tiny_items.as_bytes());
+    fails_with_source_keys(
+        tmp.path(),
+        &snap,
+        "max_page_bytes = 20000\n",
+        &[
+            "onetime-usagelineitems/page-0001.json",
+            "is 30030 bytes, more than [source] max_page_bytes = 20000",
+        ],
+    );
+
+    // a manifest listing 11 blobs (blobCount agreeing) against max_export_blobs = 10
+    let blobs: Vec<serde_json::Value> = (0..11)
+        .map(|i| serde_json::json!({"name": format!("part-{i:05}.json.gz")}))
+        .collect();
+    let manifest = serde_json::json!({"rootDirectory": "https://x.example/r", "blobCount": 11, "blobs": blobs});
+    let tmp = tempfile::tempdir().unwrap();
+    let snap = broken_snapshot(
+        tmp.path(),
+        "invoices/G099887766/export/manifest.json",
+        manifest.to_string().as_bytes(),
+    );
+    fails_with_source_keys(
+        tmp.path(),
+        &snap,
+        "max_export_blobs = 10\n",
+        &[
+            "G099887766/export/manifest.json",
+            "lists 11 blobs, more than [source] max_export_blobs = 10",
+        ],
+    );
+}
+
+/// A ledger field longer than `[ledger] max_field_bytes` rejects its row (named by file, line
+/// and column, the cell cut in the report) and the run goes on; a record longer than 128 × the
+/// limit (an unclosed quote running on) stops the run with an input error naming the line.
+#[test]
+fn hostile_ledger_fields_are_rejected_and_runaway_records_stop_the_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ledger = tmp.path().join("ledger.csv");
+    let header = "entry_id,posting_date,invoice_number,customer_id,amount,currency,description";
+    let long = "x".repeat(5000);
+    std::fs::write(
+        &ledger,
+        format!(
+            "{header}\nL-1,2025-03-01,,c1,1.00,EUR,short\nL-2,2025-03-01,,c1,2.00,EUR,{long}\nL-3,2025-03-01,,c1,3.00,EUR,fine\n"
+        ),
+    )
+    .unwrap();
+    let config = write_config(
+        tmp.path(),
+        &sample_snapshot(),
+        &[ledger.to_string_lossy().into_owned()],
+        "",
+    );
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("[ledger]\n", "[ledger]\nmax_field_bytes = 4096\n");
+    std::fs::write(&config, text).unwrap();
+    let out = tmp.path().join("out");
+    let o = pcrecon(&[
+        "reconcile",
+        "--config",
+        config.to_str().unwrap(),
+        "--snapshot",
+        sample_snapshot().to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let rejected = read_csv(&out.join("latest/rejected_ledger_rows.csv"));
+    assert_eq!(rejected.len(), 1, "{rejected:?}");
+    let r = &rejected[0];
+    assert_eq!((r["line"].as_str(), r["entry_id"].as_str()), ("3", "L-2"));
+    assert!(
+        r["reason"].starts_with("field too long: \"description\" is 5000 bytes")
+            && r["reason"].contains("max_field_bytes = 4096"),
+        "{r:?}"
+    );
+    assert!(
+        r["description"].ends_with("… (5000 bytes, cut)") && r["description"].len() < 300,
+        "{r:?}"
+    );
+
+    // an unclosed quote on line 3 runs past 128 × 100 bytes
+    std::fs::write(
+        &ledger,
+        format!(
+            "{header}\nL-1,2025-03-01,,c1,1.00,EUR,short\nL-2,2025-03-01,,c1,2.00,EUR,\"{}\n",
+            "y\n".repeat(10_000)
+        ),
+    )
+    .unwrap();
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("max_field_bytes = 4096", "max_field_bytes = 100");
+    std::fs::write(&config, text).unwrap();
+    fails(
+        &config,
+        &sample_snapshot(),
+        &tmp.path().join("out2"),
+        3,
+        &[
+            "ledger.csv:3:",
+            "a record longer than 12800 bytes (128 × [ledger] max_field_bytes)",
+        ],
+    );
+}
