@@ -621,7 +621,8 @@ async fn signal_during_fetch(signal: &'static str, exit: i32) {
 
 /// Hostile paging and throttling end the fetch at once with exit 4 and a message naming the
 /// cause and the key, never a hang: a continuation token handed back unchanged, a `Retry-After`
-/// of 999999999 seconds, and a listing that reaches `[partner_center] max_pages`.
+/// of 999999999 seconds, a listing that reaches `[partner_center] max_pages`, and pages beyond
+/// `[source] max_page_items` and `max_page_bytes`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_paging_and_throttling_exit_4_at_once() {
     let sample = root().join("sample-data/partner-center");
@@ -632,7 +633,7 @@ async fn hostile_paging_and_throttling_exit_4_at_once() {
                 o.page_size_cap = 2;
                 o.sticky_continuation = true;
             }),
-            "",
+            "[source]\n",
             vec![
                 "invoice G011223344 onetime-billinglineitems: page 2",
                 "the API returned the same continuation token twice",
@@ -640,7 +641,7 @@ async fn hostile_paging_and_throttling_exit_4_at_once() {
         ),
         (
             Box::new(|o| o.throttle_retry_after = Some("999999999".into())),
-            "",
+            "[source]\n",
             vec![
                 "/v1/invoices: the API asks to wait 999999999 s (Retry-After: \"999999999\")",
                 "[partner_center] max_retry_after_secs = 300",
@@ -648,15 +649,27 @@ async fn hostile_paging_and_throttling_exit_4_at_once() {
         ),
         (
             Box::new(|o| o.page_size_cap = 2),
-            "max_pages = 1\n",
+            "[partner_center]\nmax_pages = 1\n",
             vec!["more than 1 pages ([partner_center] max_pages)"],
+        ),
+        (
+            Box::new(|_| {}),
+            "[source]\nmax_page_items = 1\n",
+            vec!["items, more than [source] max_page_items = 1"],
+        ),
+        (
+            Box::new(|_| {}),
+            "[source]\nmax_page_bytes = 500\n",
+            vec!["the response body is longer than [source] max_page_bytes = 500 bytes"],
         ),
     ];
     for (tweak, keys, message) in cases {
         let w = World::start(&sample, tweak).await;
+        // `keys` starts with its section's header, which the config has already
+        let (section, _) = keys.split_once('\n').unwrap_or(("", ""));
         let text = std::fs::read_to_string(&w.config)
             .unwrap()
-            .replace("[partner_center]\n", &format!("[partner_center]\n{keys}"));
+            .replace(&format!("{section}\n"), keys);
         std::fs::write(&w.config, text).unwrap();
         let dest = w.dir.join("out/snap");
         let started = std::time::Instant::now();

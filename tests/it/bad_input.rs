@@ -291,6 +291,22 @@ fn a_bad_ledger_quantity_is_a_rejected_row_not_a_crash() {
     assert_eq!(summary["counts"]["ledger_accepted"], 1);
 }
 
+/// A config in `dir` reading snapshot `snap` and the sample ledger, with `[source]` keys `extra`
+/// (whole lines).
+fn source_keys_config(dir: &Path, snap: &Path, extra: &str) -> std::path::PathBuf {
+    let config = dir.join("pcrecon.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[source]\nkind = \"snapshot\"\ndir = {:?}\n{extra}[ledger]\npaths = [{:?}]\n",
+            snap.to_string_lossy(),
+            sample_ledger()
+        ),
+    )
+    .unwrap();
+    config
+}
+
 /// A hostile export blob ends with a clear input error (exit 3) naming the file and the limit,
 /// within bounded memory and time: a gzip bomb (inflating far beyond `max_inflate_ratio` × its
 /// size), and a line longer than `max_line_bytes`.
@@ -334,34 +350,9 @@ fn hostile_blobs_stop_at_the_configured_limits() {
     ] {
         let tmp = tempfile::tempdir().unwrap();
         let snap = broken_snapshot(tmp.path(), &rel, blob);
-        let config = tmp.path().join("pcrecon.toml");
-        std::fs::write(
-            &config,
-            format!(
-                "[source]\nkind = \"snapshot\"\ndir = {:?}\n{extra}[ledger]\npaths = [{:?}]\n",
-                snap.to_string_lossy(),
-                sample_ledger()
-            ),
-        )
-        .unwrap();
+        let config = source_keys_config(tmp.path(), &snap, extra);
         fails(&config, &snap, &tmp.path().join("out"), 3, &message);
     }
-}
-
-/// Runs `reconcile` on `snap` with `[source]` keys `source_keys` added to its config, expecting
-/// an input error (exit 3) that names each of `message`.
-fn fails_with_source_keys(tmp: &Path, snap: &Path, source_keys: &str, message: &[&str]) {
-    let config = tmp.join("pcrecon.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[source]\nkind = \"snapshot\"\ndir = {:?}\n{source_keys}[ledger]\npaths = [{:?}]\n",
-            snap.to_string_lossy(),
-            sample_ledger()
-        ),
-    )
-    .unwrap();
-    fails(&config, snap, &tmp.join("out"), 3, message);
 }
 
 /// Hostile snapshot pages and manifests stop at `[source] max_page_items`, `max_page_bytes` and
@@ -374,51 +365,46 @@ fn hostile_pages_and_manifests_stop_at_the_configured_limits() {
         "{{\"totalCount\":10000,\"items\":[{}]}}",
         vec!["{}"; 10_000].join(",")
     );
-    let tmp = tempfile::tempdir().unwrap();
-    let snap = broken_snapshot(tmp.path(), page, tiny_items.as_bytes());
-    fails_with_source_keys(
-        tmp.path(),
-        &snap,
-        "max_page_items = 9999\n",
-        &[
-            "onetime-usagelineitems/page-0001.json",
-            "holds 10000 items",
-            "max_page_items = 9999",
-        ],
-    );
-
-    let tmp = tempfile::tempdir().unwrap();
-    let snap = broken_snapshot(tmp.path(), page, tiny_items.as_bytes());
-    fails_with_source_keys(
-        tmp.path(),
-        &snap,
-        "max_page_bytes = 20000\n",
-        &[
-            "onetime-usagelineitems/page-0001.json",
-            "is 30030 bytes, more than [source] max_page_bytes = 20000",
-        ],
-    );
-
-    // a manifest listing 11 blobs (blobCount agreeing) against max_export_blobs = 10
+    // 11 blobs (blobCount agreeing)
     let blobs: Vec<serde_json::Value> = (0..11)
         .map(|i| serde_json::json!({"name": format!("part-{i:05}.json.gz")}))
         .collect();
-    let manifest = serde_json::json!({"rootDirectory": "https://x.example/r", "blobCount": 11, "blobs": blobs});
-    let tmp = tempfile::tempdir().unwrap();
-    let snap = broken_snapshot(
-        tmp.path(),
-        "invoices/G099887766/export/manifest.json",
-        manifest.to_string().as_bytes(),
-    );
-    fails_with_source_keys(
-        tmp.path(),
-        &snap,
-        "max_export_blobs = 10\n",
-        &[
-            "G099887766/export/manifest.json",
-            "lists 11 blobs, more than [source] max_export_blobs = 10",
-        ],
-    );
+    let manifest = serde_json::json!({"rootDirectory": "https://x.example/r", "blobCount": 11, "blobs": blobs})
+        .to_string();
+    for (rel, bytes, keys, message) in [
+        (
+            page,
+            &tiny_items,
+            "max_page_items = 9999",
+            vec!["onetime-usagelineitems/page-0001.json", "holds 10000 items"],
+        ),
+        (
+            page,
+            &tiny_items,
+            "max_page_bytes = 20000",
+            vec![
+                "onetime-usagelineitems/page-0001.json",
+                "is 30030 bytes, more than",
+            ],
+        ),
+        (
+            "invoices/G099887766/export/manifest.json",
+            &manifest,
+            "max_export_blobs = 10",
+            vec![
+                "G099887766/export/manifest.json",
+                "lists 11 blobs, more than",
+            ],
+        ),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let snap = broken_snapshot(tmp.path(), rel, bytes.as_bytes());
+        let config = source_keys_config(tmp.path(), &snap, &format!("{keys}\n"));
+        let named_key = format!("[source] {keys}");
+        let mut message = message;
+        message.push(&named_key);
+        fails(&config, &snap, &tmp.path().join("out"), 3, &message);
+    }
 }
 
 /// A ledger field longer than `[ledger] max_field_bytes` rejects its row (named by file, line
@@ -448,15 +434,11 @@ fn hostile_ledger_fields_are_rejected_and_runaway_records_stop_the_file() {
         .replace("[ledger]\n", "[ledger]\nmax_field_bytes = 4096\n");
     std::fs::write(&config, text).unwrap();
     let out = tmp.path().join("out");
-    let o = pcrecon(&[
-        "reconcile",
-        "--config",
-        config.to_str().unwrap(),
-        "--snapshot",
-        sample_snapshot().to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = reconcile_with(
+        &config,
+        &sample_snapshot(),
+        &["--out", out.to_str().unwrap()],
+    );
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     let rejected = read_csv(&out.join("latest/rejected_ledger_rows.csv"));
     assert_eq!(rejected.len(), 1, "{rejected:?}");
