@@ -314,9 +314,10 @@ impl Config {
     /// The checks that span keys or need more than one value's type.
     fn check(&self) -> Result<()> {
         let checks = [
+            self.source.check(),
             self.partner_center.check(),
             self.ledger.check(),
-            // source, reconcile and report are fully checked by their types
+            // reconcile and report are fully checked by their types
         ];
         for c in checks {
             c.map_err(|i| Error::config_key(&self.path, i.key, i.message))?;

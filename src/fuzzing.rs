@@ -27,10 +27,14 @@ use crate::source::config::ReadLimits;
 use crate::source::snapshot::{parse_export_manifest, safe_file_name};
 
 /// Limits for the in-memory files: a line longer than the sample blobs' longest (under 3 KB) but
-/// short enough that inputs of the fuzzers' size reach the too-long branch.
+/// short enough that inputs of the fuzzers' size reach the too-long branch; pages, items and
+/// blobs small enough that the fuzzers reach those branches too.
 const LIMITS: ReadLimits = ReadLimits {
     max_line_bytes: 8 << 10,
     max_inflate_ratio: 200,
+    max_page_bytes: 32 << 10,
+    max_page_items: 64,
+    max_export_blobs: 16,
 };
 
 /// An export blob's JSON lines (already inflated): every line through the flat scanner, checked
@@ -141,7 +145,7 @@ pub fn export_manifest(data: &[u8]) {
         );
     }
     let path = Path::new("invoices/G000000001/export/manifest.json");
-    let Ok(manifest) = parse_export_manifest(path, data, "invoice G000000001") else {
+    let Ok(manifest) = parse_export_manifest(path, data, "invoice G000000001", &LIMITS) else {
         return;
     };
     let mut files: HashMap<String, &str> = HashMap::new();

@@ -59,8 +59,7 @@ pub(crate) fn reconcile_snapshot(cfg: &Config, opts: RunOptions<'_>) -> Result<P
     let ledger_files = ledger::resolve(&cfg.ledger.paths, &cfg.base_dir)?;
     opts.progress.stage("reading the snapshot");
     let t = Instant::now();
-    let mut snap = Snapshot::open(&opts.snapshot, &opts.periods)?;
-    snap.limits = cfg.source.limits();
+    let snap = Snapshot::open(&opts.snapshot, &opts.periods, cfg.source.limits())?;
     record(&mut timings, "read", t.elapsed());
 
     let run_id = opts

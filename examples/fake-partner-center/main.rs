@@ -61,6 +61,12 @@ struct Args {
     /// one), else every unbilled export has no data.
     #[arg(long)]
     unbilled: Option<PathBuf>,
+    /// Hostile: answer every API request (tokens aside) with 429 and this `Retry-After`.
+    #[arg(long)]
+    throttle_retry_after: Option<String>,
+    /// Hostile: seek-paged feeds hand back the continuation token they were asked with.
+    #[arg(long)]
+    sticky_continuation: bool,
 }
 
 #[tokio::main]
@@ -88,6 +94,8 @@ async fn main() -> ExitCode {
         repeat_feed: args.repeat_feed,
         empty_feed_no_content: args.empty_feed_no_content,
         unbilled: args.unbilled,
+        throttle_retry_after: args.throttle_retry_after,
+        sticky_continuation: args.sticky_continuation,
     };
     let listener = match tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await {
         Ok(l) => l,

@@ -83,6 +83,11 @@ pub struct FakeOptions {
     /// Any other period and currency, or no folder at all, ends in failedOperation 5000
     /// ("No data available").
     pub unbilled: Option<PathBuf>,
+    /// Hostile: every API request (tokens aside) is answered `429` with this `Retry-After`.
+    pub throttle_retry_after: Option<String>,
+    /// Hostile: seek-paged feeds hand back the continuation token they were asked with, so
+    /// paging never ends.
+    pub sticky_continuation: bool,
 }
 
 impl Default for FakeOptions {
@@ -101,6 +106,8 @@ impl Default for FakeOptions {
             repeat_feed: String::new(),
             empty_feed_no_content: false,
             unbilled: None,
+            throttle_retry_after: None,
+            sticky_continuation: false,
         }
     }
 }
@@ -963,9 +970,18 @@ async fn entry(State(s): State<Arc<Shared>>, req: Request) -> Response {
         tokio::time::sleep(Duration::from_millis(s.opts.latency_ms)).await;
     }
     let fault = s.decide_fault();
-    let mut resp = match fault {
-        Some(f) => s.fault_response(f),
-        None => route(&s, req).await,
+    let mut resp = match (fault, &s.opts.throttle_retry_after) {
+        (Some(f), _) => s.fault_response(f),
+        (None, Some(wait)) if !path.contains("/oauth2/") => {
+            s.stats.faults_429.fetch_add(1, Ordering::SeqCst);
+            let mut r = json_response(
+                StatusCode::TOO_MANY_REQUESTS,
+                r#"{"statusCode":429,"message":"Rate limit is exceeded."}"#.to_string(),
+            );
+            set_header(&mut r, header::RETRY_AFTER, wait);
+            r
+        }
+        (None, _) => route(&s, req).await,
     };
     tracing::info!(%method, %path, status = resp.status().as_u16(), ?fault, "fake-partner-center");
     let h = resp.headers_mut();
@@ -1613,6 +1629,10 @@ fn line_items(
         let end = start.saturating_add(size).min(items.len());
         if end < items.len() {
             let tok = lock(&s.seek).token_for(folder_name, feed.folder, end);
+            let tok = match header_str(headers, "ms-continuationtoken") {
+                Some(asked) if s.opts.sticky_continuation && next_call => asked.to_string(),
+                _ => tok,
+            };
             let extra: String = query
                 .others(&[
                     "provider",

@@ -137,6 +137,11 @@ impl Default for DateFormat {
 
 crate::config::text_value!(DateFormat);
 
+/// A record may be this many times [`LedgerConfig::max_field_bytes`] long before the file stops:
+/// room for a row of long fields, and a bound on what the reader holds (the csv reader doubles
+/// its buffer, so at most twice this).
+pub(crate) const RECORD_FIELDS: u64 = 128;
+
 /// `[ledger]`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -149,6 +154,9 @@ pub(crate) struct LedgerConfig {
     pub(crate) decimal_separator: DecimalSeparator,
     /// Date format of every date field.
     pub(crate) date_format: DateFormat,
+    /// Longest field, in bytes: a row with a longer one is rejected (real fields are short; a
+    /// record of more than [`LedgerConfig::max_record_bytes`] stops the file).
+    pub(crate) max_field_bytes: u64,
     /// Contract field → column name in the file (unnamed fields keep their own name; the keys are
     /// checked against [`super::FIELDS`] when the config is loaded).
     pub(crate) columns: BTreeMap<String, String>,
@@ -161,6 +169,7 @@ impl Default for LedgerConfig {
             delimiter: Delimiter::default(),
             decimal_separator: DecimalSeparator::Dot,
             date_format: DateFormat::default(),
+            max_field_bytes: 1 << 20,
             columns: BTreeMap::new(),
         }
     }
@@ -172,8 +181,17 @@ impl LedgerConfig {
         self.columns.get(field).map(String::as_str).unwrap_or(field)
     }
 
+    /// Longest record the reader holds, in bytes: one this long is no ledger row (an unclosed
+    /// quote, a binary file), and the file stops with an input error instead of filling memory.
+    pub(crate) fn max_record_bytes(&self) -> u64 {
+        self.max_field_bytes.saturating_mul(RECORD_FIELDS)
+    }
+
     /// What the types cannot say: at least one path, and `,` not both delimiter and separator.
     pub(crate) fn check(&self) -> Result<(), Invalid> {
+        if self.max_field_bytes == 0 {
+            return Err(Invalid::new("ledger.max_field_bytes", "must be at least 1"));
+        }
         if self.paths.is_empty() {
             return Err(Invalid::new("ledger.paths", "lists no ledger file"));
         }

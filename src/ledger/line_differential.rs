@@ -74,7 +74,7 @@ proptest! {
         }
         let want: Vec<u64> = starts[1..].iter().map(|&s| slow_line(&data[..s])).collect();
 
-        let tap = Tap::new(std::io::BufReader::with_capacity(chunk, &data[..])).unwrap();
+        let tap = Tap::new(std::io::BufReader::with_capacity(chunk, &data[..]), u64::MAX).unwrap();
         let mut r = csv::ReaderBuilder::new()
             .flexible(true)
             .buffer_capacity(chunk)

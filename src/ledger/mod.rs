@@ -208,13 +208,19 @@ struct Tap<R> {
     counted: u64,
     /// Offset of the last `\r` read: a `\n` right after it ends the same break.
     last_cr: Option<u64>,
+    /// Offset where the record being read starts (the reader says after each record).
+    record_start: u64,
+    /// Longest record read ([`LedgerConfig::max_record_bytes`]); a longer one fails the read.
+    max_record: u64,
+    /// The read failed because a record passed `max_record`.
+    oversize: bool,
 }
 
 /// The UTF-8 byte order mark.
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 impl<R: std::io::BufRead> Tap<R> {
-    fn new(mut inner: R) -> std::io::Result<Self> {
+    fn new(mut inner: R, max_record: u64) -> std::io::Result<Self> {
         let mut sha = Sha256::new();
         if inner.fill_buf()?.starts_with(BOM) {
             sha.update(BOM);
@@ -227,6 +233,9 @@ impl<R: std::io::BufRead> Tap<R> {
             breaks: Default::default(),
             counted: 0,
             last_cr: None,
+            record_start: 0,
+            max_record,
+            oversize: false,
         })
     }
 
@@ -259,6 +268,15 @@ impl<R: std::io::BufRead> Tap<R> {
 impl<R: std::io::Read> std::io::Read for Tap<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
+        // the csv reader buffers a few KiB ahead: this bounds the record it holds
+        if (self.offset + n as u64).saturating_sub(self.record_start) > self.max_record {
+            self.oversize = true;
+            return Err(std::io::Error::other(format!(
+                "a record longer than {} bytes ({} × [ledger] max_field_bytes): not a ledger row; is a quote left open?",
+                self.max_record,
+                config::RECORD_FIELDS
+            )));
+        }
         let got = &buf[..n];
         self.sha.update(got);
         for i in memchr::memchr2_iter(b'\r', b'\n', got) {
@@ -278,6 +296,22 @@ impl<R: std::io::Read> std::io::Read for Tap<R> {
         self.offset += n as u64;
         Ok(n)
     }
+}
+
+/// Bytes of a too-long cell kept in `rejected_ledger_rows`: enough to find the row.
+const CUT_CELL_BYTES: usize = 200;
+
+/// A rejected row's cell as text; one longer than `max_field_bytes` is cut to its first
+/// [`CUT_CELL_BYTES`] bytes and its length, so a hostile field never reaches the reports whole.
+fn raw_cell(cell: &[u8], max_field_bytes: u64) -> String {
+    if cell.len() as u64 <= max_field_bytes {
+        return String::from_utf8_lossy(cell).into_owned();
+    }
+    format!(
+        "{}… ({} bytes, cut)",
+        String::from_utf8_lossy(&cell[..CUT_CELL_BYTES.min(cell.len())]),
+        cell.len()
+    )
 }
 
 /// One rejected row before it becomes a frame row.
@@ -402,7 +436,7 @@ impl Reader<'_> {
         };
         let file = open(path).map_err(|e| cannot_read(&e))?;
         let t0 = std::time::Instant::now();
-        let tap = Tap::new(file).map_err(|e| cannot_read(&e))?;
+        let tap = Tap::new(file, self.config.max_record_bytes()).map_err(|e| cannot_read(&e))?;
         let mut reader = csv::ReaderBuilder::new()
             .delimiter(self.config.delimiter.byte())
             .has_headers(true)
@@ -411,10 +445,18 @@ impl Reader<'_> {
         let header = self.header(path, &mut reader)?;
         let mut rec = csv::ByteRecord::new();
         let mut rows = 0;
-        while reader
-            .read_byte_record(&mut rec)
-            .map_err(|e| Error::input_file(path, format!("cannot read: {e}")))?
-        {
+        loop {
+            let start = reader.position().clone();
+            reader.get_mut().record_start = start.byte();
+            match reader.read_byte_record(&mut rec) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) if reader.get_ref().oversize => {
+                    let line = reader.get_mut().record_line(Some(&start));
+                    return Err(Error::input_line(path, line, e.to_string()));
+                }
+                Err(e) => return Err(Error::input_file(path, format!("cannot read: {e}"))),
+            }
             rows += 1;
             let line = reader.get_mut().record_line(rec.position());
             if let Err((code, detail)) = self.take_row(fi, line, &header, &rec) {
@@ -425,7 +467,7 @@ impl Reader<'_> {
                     detail,
                     fields: rec
                         .iter()
-                        .map(|c| String::from_utf8_lossy(c).into_owned())
+                        .map(|c| raw_cell(c, self.config.max_field_bytes))
                         .collect(),
                 });
             }
@@ -487,6 +529,20 @@ impl Reader<'_> {
         header: &Header,
         rec: &csv::ByteRecord,
     ) -> Result<(), (&'static str, String)> {
+        let max = self.config.max_field_bytes;
+        if let Some((i, cell)) = rec.iter().enumerate().find(|(_, c)| c.len() as u64 > max) {
+            let name = header
+                .names
+                .get(i)
+                .map_or_else(|| format!("column {}", i + 1), |n| format!("{n:?}"));
+            return Err((
+                "field too long",
+                format!(
+                    "{name} is {} bytes, more than [ledger] max_field_bytes = {max}",
+                    cell.len()
+                ),
+            ));
+        }
         let cells: Vec<&str> = rec
             .iter()
             .map(std::str::from_utf8)
@@ -689,7 +745,7 @@ mod tests {
         let mut r = csv::ReaderBuilder::new()
             .flexible(true)
             .buffer_capacity(chunk.clamp(1, 1 << 16))
-            .from_reader(Tap::new(reader).unwrap());
+            .from_reader(Tap::new(reader, u64::MAX).unwrap());
         r.byte_headers().unwrap();
         let mut rec = csv::ByteRecord::new();
         let mut out = Vec::new();

@@ -7,6 +7,7 @@ use serde::de::DeserializeOwned;
 
 use super::strip_bom;
 use crate::error::{Error, Result};
+use crate::source::config::ReadLimits;
 
 /// Reads and parses one JSON file, naming the file (and line/column) on failure.
 pub(crate) fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
@@ -18,6 +19,18 @@ pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| Error::input_file(path, format!("cannot read: {e}")))
 }
 
+/// A JSON document's bytes (a page, a manifest), read whole: a file larger than
+/// `[source] max_page_bytes` is refused, naming the file and the limit, before it is read.
+pub(crate) fn read_document(path: &Path, limits: &ReadLimits) -> Result<Vec<u8>> {
+    let len = std::fs::metadata(path)
+        .map_err(|e| Error::input_file(path, format!("cannot read: {e}")))?
+        .len();
+    if let Some(why) = limits.page_bytes_error(len) {
+        return Err(Error::input_file(path, why));
+    }
+    read_file(path)
+}
+
 /// Parses JSON bytes read from `path` (borrowing from them), naming the file on failure.
 pub(crate) fn read_json_bytes<'a, T: Deserialize<'a>>(path: &Path, bytes: &'a [u8]) -> Result<T> {
     serde_json::from_slice(strip_bom(bytes))
@@ -27,8 +40,9 @@ pub(crate) fn read_json_bytes<'a, T: Deserialize<'a>>(path: &Path, bytes: &'a [u
 /// Reads and parses one JSON file whose member names may come in any casing (the API's camelCase,
 /// the C# models' PascalCase, …): every object member name is folded to ASCII lower case first, so
 /// the target types name their fields in lower case (`#[serde(rename = "blobcount")]`).
-pub(crate) fn read_json_folded<T: DeserializeOwned>(path: &Path) -> Result<T> {
-    parse_json_folded(path, &read_file(path)?)
+/// Larger than `[source] max_page_bytes`, the file is refused ([`read_document`]).
+pub(crate) fn read_json_folded<T: DeserializeOwned>(path: &Path, limits: &ReadLimits) -> Result<T> {
+    parse_json_folded(path, &read_document(path, limits)?)
 }
 
 /// [`read_json_folded`] on bytes already read from `path`.

@@ -26,7 +26,7 @@ use crate::error::{Error, Result};
 use crate::model::feed::{Feed, Parser};
 use crate::model::fnv::{fnv1a, page_fingerprint};
 use crate::model::invoice::Collection;
-use crate::model::json::{read_file, read_json_bytes};
+use crate::model::json::{read_document, read_json_bytes};
 use crate::model::line_item::{
     DailyRatedUsageLineItem, DailyUsageLineItem, FlatLineItem, LicenseBasedLineItem,
     OneTimeLineItem, UsageBasedLineItem,
@@ -318,7 +318,7 @@ fn read_part(
     let path = &part.path;
     match part.feed.spec().parser {
         Parser::ExportBlobs => json_lines(path, limits, &mut out)?,
-        _ => v1_page(path, &read_file(path)?, &mut out)?,
+        _ => v1_page(path, &read_document(path, &limits)?, limits, &mut out)?,
     }
     if !out.cols.keys.is_empty() {
         out.send().map_err(Error::Internal)?;
@@ -327,13 +327,13 @@ fn read_part(
 }
 
 /// A v1 page of the emitter's feed, with that feed's line item kind.
-fn v1_page(path: &Path, bytes: &[u8], out: &mut Emitter<'_>) -> Result<()> {
+fn v1_page(path: &Path, bytes: &[u8], limits: ReadLimits, out: &mut Emitter<'_>) -> Result<()> {
     match out.feed.spec().parser {
-        Parser::LicenseBased => page::<LicenseBasedLineItem>(path, bytes, out),
-        Parser::UsageBased => page::<UsageBasedLineItem>(path, bytes, out),
-        Parser::DailyUsage => page::<DailyUsageLineItem>(path, bytes, out),
-        Parser::OneTime => page::<OneTimeLineItem>(path, bytes, out),
-        Parser::DailyRatedUsage => page::<DailyRatedUsageLineItem>(path, bytes, out),
+        Parser::LicenseBased => page::<LicenseBasedLineItem>(path, bytes, limits, out),
+        Parser::UsageBased => page::<UsageBasedLineItem>(path, bytes, limits, out),
+        Parser::DailyUsage => page::<DailyUsageLineItem>(path, bytes, limits, out),
+        Parser::OneTime => page::<OneTimeLineItem>(path, bytes, limits, out),
+        Parser::DailyRatedUsage => page::<DailyRatedUsageLineItem>(path, bytes, limits, out),
         Parser::ExportBlobs => Err(Error::Internal(format!(
             "{} is an export blob, not a v1 page",
             path.display()
@@ -342,13 +342,19 @@ fn v1_page(path: &Path, bytes: &[u8], out: &mut Emitter<'_>) -> Result<()> {
 }
 
 /// A v1 `ResourceCollection` page of line items of kind `T` (parsed item by item like export
-/// rows, so member names match whatever their casing).
+/// rows, so member names match whatever their casing); more than `limits.max_page_items` items
+/// is an input error.
 fn page<'a, T: FlatLineItem<'a> + ToCharge>(
     path: &Path,
     bytes: &'a [u8],
+    limits: ReadLimits,
     out: &mut Emitter<'_>,
 ) -> Result<()> {
+    // the items are borrowed slices (16 bytes each), and the page's size is bounded already
     let coll: Collection<&serde_json::value::RawValue> = read_json_bytes(path, bytes)?;
+    if let Some(why) = limits.page_items_error(coll.items.len()) {
+        return Err(Error::input_file(path, why));
+    }
     out.fingerprint = Some(page_fingerprint(&coll.items));
     for (i, raw) in coll.items.iter().enumerate() {
         T::parse(raw.get().as_bytes())
@@ -608,7 +614,7 @@ pub(crate) fn part_frame(feed: Feed, bytes: &[u8], limits: ReadLimits) -> Result
         Parser::ExportBlobs => {
             json_line_items(path, &mut &bytes[..], limits, bytes.len() as u64, &mut out)?
         }
-        _ => v1_page(path, bytes, &mut out)?,
+        _ => v1_page(path, bytes, limits, &mut out)?,
     }
     let part = out.cols.finish(out.fingerprint);
     batch_frame(&inv, feed, part, &mut PlHashMap::new())

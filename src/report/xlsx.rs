@@ -147,7 +147,7 @@ fn table_sheet(
                 }
                 other => {
                     let text = other.text();
-                    ws.write_string(r, col, &text)?;
+                    ws.write_string(r, col, fit_in_a_cell(&text))?;
                     text.chars().count()
                 }
             };
@@ -254,6 +254,22 @@ fn summary_sheet(
     Ok(())
 }
 
+/// Excel holds at most 32,767 characters in a cell: a longer text (a hostile ledger field) is cut
+/// there with an ellipsis; the CSV and Parquet reports keep it whole.
+fn fit_in_a_cell(text: &str) -> std::borrow::Cow<'_, str> {
+    const MAX_CHARS: usize = 32_767;
+    match text.char_indices().nth(MAX_CHARS) {
+        None => text.into(),
+        Some(_) => {
+            let (cut, _) = text
+                .char_indices()
+                .nth(MAX_CHARS - 1)
+                .expect("longer than the limit");
+            format!("{}…", &text[..cut]).into()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
 
@@ -309,5 +325,16 @@ mod tests {
         f.get("EUR\"; =1");
         assert!(f.0.contains_key("EUR"));
         assert_eq!(excel_number(-12_345, 3), -12.345);
+    }
+
+    #[test]
+    fn a_text_longer_than_excel_holds_is_cut_with_an_ellipsis() {
+        let long = "é".repeat(40_000);
+        let cut = fit_in_a_cell(&long);
+        assert_eq!(cut.chars().count(), 32_767);
+        assert!(cut.ends_with("é…"));
+        assert_eq!(fit_in_a_cell("short"), "short");
+        let exact = "x".repeat(32_767);
+        assert_eq!(fit_in_a_cell(&exact), exact.as_str());
     }
 }

@@ -26,8 +26,9 @@ use crate::model::api_date;
 use crate::model::feed::Feed;
 use crate::model::fnv::fnv1a;
 use crate::model::invoice::{Collection, ExportManifest, Invoice, InvoiceSummary, InvoiceType};
-use crate::model::json::{parse_json_folded, read_file, read_json_folded};
+use crate::model::json::{parse_json_folded, read_document, read_json_folded};
 use crate::model::period::Period;
+use crate::source::config::ReadLimits;
 pub(crate) use manifest::{file_sha256, write_manifest};
 
 /// One line item file of an invoice.
@@ -79,7 +80,7 @@ pub(crate) struct Snapshot {
     /// The unbilled exports (`unbilled/`), by folder name; empty when the snapshot has none.
     pub(crate) unbilled: Vec<UnbilledExport>,
     /// What its files may hold (`[source]` limits).
-    pub(crate) limits: crate::source::config::ReadLimits,
+    pub(crate) limits: ReadLimits,
 }
 
 /// The folder name for an invoice id. Ids come from the network: anything but ASCII letters,
@@ -147,8 +148,9 @@ fn list_dir(dir: &Path) -> Result<Vec<PathBuf>> {
 
 impl Snapshot {
     /// Opens the snapshot at `root`: invoice pages, summaries, and the list of line item files of
-    /// each invoice whose date falls in one of `periods` (all invoices when empty).
-    pub(crate) fn open(root: &Path, periods: &[Period]) -> Result<Snapshot> {
+    /// each invoice whose date falls in one of `periods` (all invoices when empty), its files held
+    /// to `limits`.
+    pub(crate) fn open(root: &Path, periods: &[Period], limits: ReadLimits) -> Result<Snapshot> {
         if !root.is_dir() {
             return Err(Error::input_file(
                 root,
@@ -166,7 +168,7 @@ impl Snapshot {
         let mut outside_period = BTreeSet::new();
         let mut invoices = Vec::new();
         for page in &invoice_pages {
-            let coll: Collection<Invoice> = read_json_folded(page)?;
+            let coll: Collection<Invoice> = read_json_folded(page, &limits)?;
             // nested amendments are documents of their own, each with its own date
             for header in coll.items.into_iter().flat_map(Invoice::documents) {
                 if !seen.insert(header.id.clone()) {
@@ -201,7 +203,7 @@ impl Snapshot {
                 }
                 let invoice_type = InvoiceType::of(&header);
                 let folder = root.join("invoices").join(invoice_folder_name(&header.id));
-                let parts = invoice_parts(&folder, &header.id)?;
+                let parts = invoice_parts(&folder, &header.id, &limits)?;
                 check_complete(&header, &folder, &parts)?;
                 invoices.push(SnapshotInvoice {
                     header,
@@ -215,7 +217,7 @@ impl Snapshot {
         invoices.sort_by(|a, b| a.header.id.cmp(&b.header.id));
         let summaries_path = root.join("summaries.json");
         let summaries = if summaries_path.exists() {
-            read_json_folded::<Collection<InvoiceSummary>>(&summaries_path)?.items
+            read_json_folded::<Collection<InvoiceSummary>>(&summaries_path, &limits)?.items
         } else {
             Vec::new()
         };
@@ -228,15 +230,15 @@ impl Snapshot {
             summaries,
             manifest,
             outside_period,
-            unbilled: unbilled_exports(&root.join("unbilled"))?,
-            limits: Default::default(),
+            unbilled: unbilled_exports(&root.join("unbilled"), &limits)?,
+            limits,
         })
     }
 }
 
 /// The unbilled exports under `dir`: each `<period>-<currency>` folder with a manifest (its blobs)
 /// or an `operation.json` (no data); other entries are skipped with a warning.
-fn unbilled_exports(dir: &Path) -> Result<Vec<UnbilledExport>> {
+fn unbilled_exports(dir: &Path, limits: &ReadLimits) -> Result<Vec<UnbilledExport>> {
     let mut out = Vec::new();
     for folder in list_dir(dir)? {
         let name = file_name(&folder);
@@ -248,7 +250,7 @@ fn unbilled_exports(dir: &Path) -> Result<Vec<UnbilledExport>> {
             continue;
         };
         let parts = if folder.join("manifest.json").is_file() {
-            export_parts(&folder, &format!("unbilled export {name}"))?
+            export_parts(&folder, &format!("unbilled export {name}"), limits)?
         } else if folder.join("operation.json").is_file() {
             Vec::new()
         } else {
@@ -266,11 +268,16 @@ fn unbilled_exports(dir: &Path) -> Result<Vec<UnbilledExport>> {
     Ok(out)
 }
 
-/// The blobs an export folder's `manifest.json` lists, each checked to be there. `what` names
-/// the export in messages.
-fn export_parts(dir: &Path, what: &str) -> Result<Vec<Part>> {
+/// The blobs an export folder's `manifest.json` lists, each checked to be there (at most
+/// `[source] max_export_blobs`). `what` names the export in messages.
+fn export_parts(dir: &Path, what: &str, limits: &ReadLimits) -> Result<Vec<Part>> {
     let manifest_path = dir.join("manifest.json");
-    let manifest = parse_export_manifest(&manifest_path, &read_file(&manifest_path)?, what)?;
+    let manifest = parse_export_manifest(
+        &manifest_path,
+        &read_document(&manifest_path, limits)?,
+        what,
+        limits,
+    )?;
     let mut parts = Vec::new();
     for blob in &manifest.blobs {
         let path = dir.join(safe_file_name(&blob.name));
@@ -294,8 +301,12 @@ pub(crate) fn parse_export_manifest(
     manifest_path: &Path,
     bytes: &[u8],
     what: &str,
+    limits: &ReadLimits,
 ) -> Result<ExportManifest> {
     let manifest: ExportManifest = parse_json_folded(manifest_path, bytes)?;
+    if let Some(why) = limits.export_blobs_error(manifest.blobs.len()) {
+        return Err(Error::input_file(manifest_path, format!("{what}: {why}")));
+    }
     if let Some(why) = manifest.blob_count_error() {
         return Err(Error::input_file(
             manifest_path,
@@ -329,7 +340,7 @@ fn check_complete(header: &Invoice, folder: &Path, parts: &[Part]) -> Result<()>
 }
 
 /// Lists the line item files of one invoice folder.
-fn invoice_parts(folder: &Path, id: &str) -> Result<Vec<Part>> {
+fn invoice_parts(folder: &Path, id: &str, limits: &ReadLimits) -> Result<Vec<Part>> {
     let mut parts = Vec::new();
     for feed_dir in list_dir(&folder.join("lineitems"))? {
         let name = file_name(&feed_dir);
@@ -345,6 +356,7 @@ fn invoice_parts(folder: &Path, id: &str) -> Result<Vec<Part>> {
         parts.extend(export_parts(
             &folder.join("export"),
             &format!("invoice {id}"),
+            limits,
         )?);
         if let Some(p) = parts.iter().find(|p| p.feed.spec().also_in_export) {
             return Err(Error::input_file(

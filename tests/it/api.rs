@@ -618,3 +618,72 @@ async fn signal_during_fetch(signal: &'static str, exit: i32) {
     assert_eq!(entries(&w.dir.join("snapshots")), Vec::<String>::new());
     assert_eq!(entries(&w.reports()), Vec::<String>::new());
 }
+
+/// Hostile paging and throttling end the fetch at once with exit 4 and a message naming the
+/// cause and the key, never a hang: a continuation token handed back unchanged, a `Retry-After`
+/// of 999999999 seconds, a listing that reaches `[partner_center] max_pages`, and pages beyond
+/// `[source] max_page_items` and `max_page_bytes`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_paging_and_throttling_exit_4_at_once() {
+    let sample = root().join("sample-data/partner-center");
+    type Tweak = Box<dyn FnOnce(&mut server::FakeOptions)>;
+    let cases: Vec<(Tweak, &str, Vec<&str>)> = vec![
+        (
+            Box::new(|o| {
+                o.page_size_cap = 2;
+                o.sticky_continuation = true;
+            }),
+            "[source]\n",
+            vec![
+                "invoice G011223344 onetime-billinglineitems: page 2",
+                "the API returned the same continuation token twice",
+            ],
+        ),
+        (
+            Box::new(|o| o.throttle_retry_after = Some("999999999".into())),
+            "[source]\n",
+            vec![
+                "/v1/invoices: the API asks to wait 999999999 s (Retry-After: \"999999999\")",
+                "[partner_center] max_retry_after_secs = 300",
+            ],
+        ),
+        (
+            Box::new(|o| o.page_size_cap = 2),
+            "[partner_center]\nmax_pages = 1\n",
+            vec!["more than 1 pages ([partner_center] max_pages)"],
+        ),
+        (
+            Box::new(|_| {}),
+            "[source]\nmax_page_items = 1\n",
+            vec!["items, more than [source] max_page_items = 1"],
+        ),
+        (
+            Box::new(|_| {}),
+            "[source]\nmax_page_bytes = 500\n",
+            vec!["the response body is longer than [source] max_page_bytes = 500 bytes"],
+        ),
+    ];
+    for (tweak, keys, message) in cases {
+        let w = World::start(&sample, tweak).await;
+        // `keys` starts with its section's header, which the config has already
+        let (section, _) = keys.split_once('\n').unwrap_or(("", ""));
+        let text = std::fs::read_to_string(&w.config)
+            .unwrap()
+            .replace(&format!("{section}\n"), keys);
+        std::fs::write(&w.config, text).unwrap();
+        let dest = w.dir.join("out/snap");
+        let started = std::time::Instant::now();
+        let o = w.fetch(&dest, &[]).await;
+        let err = stderr(&o);
+        assert_eq!(code(&o), 4, "{err}");
+        for m in &message {
+            assert!(err.contains(m), "stderr should name {m:?}: {err}");
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "{message:?}: took {:?}",
+            started.elapsed()
+        );
+        assert!(!dest.exists(), "no snapshot under its final name");
+    }
+}

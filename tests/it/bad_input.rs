@@ -291,6 +291,22 @@ fn a_bad_ledger_quantity_is_a_rejected_row_not_a_crash() {
     assert_eq!(summary["counts"]["ledger_accepted"], 1);
 }
 
+/// A config in `dir` reading snapshot `snap` and the sample ledger, with `[source]` keys `extra`
+/// (whole lines).
+fn source_keys_config(dir: &Path, snap: &Path, extra: &str) -> std::path::PathBuf {
+    let config = dir.join("pcrecon.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[source]\nkind = \"snapshot\"\ndir = {:?}\n{extra}[ledger]\npaths = [{:?}]\n",
+            snap.to_string_lossy(),
+            sample_ledger()
+        ),
+    )
+    .unwrap();
+    config
+}
+
 /// A hostile export blob ends with a clear input error (exit 3) naming the file and the limit,
 /// within bounded memory and time: a gzip bomb (inflating far beyond `max_inflate_ratio` × its
 /// size), and a line longer than `max_line_bytes`.
@@ -334,16 +350,131 @@ fn hostile_blobs_stop_at_the_configured_limits() {
     ] {
         let tmp = tempfile::tempdir().unwrap();
         let snap = broken_snapshot(tmp.path(), &rel, blob);
-        let config = tmp.path().join("pcrecon.toml");
-        std::fs::write(
-            &config,
-            format!(
-                "[source]\nkind = \"snapshot\"\ndir = {:?}\n{extra}[ledger]\npaths = [{:?}]\n",
-                snap.to_string_lossy(),
-                sample_ledger()
-            ),
-        )
-        .unwrap();
+        let config = source_keys_config(tmp.path(), &snap, extra);
         fails(&config, &snap, &tmp.path().join("out"), 3, &message);
     }
+}
+
+/// Hostile snapshot pages and manifests stop at `[source] max_page_items`, `max_page_bytes` and
+/// `max_export_blobs` with an input error naming the file and the key (small limits stand in for
+/// the defaults: a page of 10 million tiny items, a 2 GB page, a manifest of a million blobs).
+#[test]
+fn hostile_pages_and_manifests_stop_at_the_configured_limits() {
+    let page = "invoices/G011223344/lineitems/onetime-usagelineitems/page-0001.json";
+    let tiny_items = format!(
+        "{{\"totalCount\":10000,\"items\":[{}]}}",
+        vec!["{}"; 10_000].join(",")
+    );
+    // 11 blobs (blobCount agreeing)
+    let blobs: Vec<serde_json::Value> = (0..11)
+        .map(|i| serde_json::json!({"name": format!("part-{i:05}.json.gz")}))
+        .collect();
+    let manifest = serde_json::json!({"rootDirectory": "https://x.example/r", "blobCount": 11, "blobs": blobs})
+        .to_string();
+    for (rel, bytes, keys, message) in [
+        (
+            page,
+            &tiny_items,
+            "max_page_items = 9999",
+            vec!["onetime-usagelineitems/page-0001.json", "holds 10000 items"],
+        ),
+        (
+            page,
+            &tiny_items,
+            "max_page_bytes = 20000",
+            vec![
+                "onetime-usagelineitems/page-0001.json",
+                "is 30030 bytes, more than",
+            ],
+        ),
+        (
+            "invoices/G099887766/export/manifest.json",
+            &manifest,
+            "max_export_blobs = 10",
+            vec![
+                "G099887766/export/manifest.json",
+                "lists 11 blobs, more than",
+            ],
+        ),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let snap = broken_snapshot(tmp.path(), rel, bytes.as_bytes());
+        let config = source_keys_config(tmp.path(), &snap, &format!("{keys}\n"));
+        let named_key = format!("[source] {keys}");
+        let mut message = message;
+        message.push(&named_key);
+        fails(&config, &snap, &tmp.path().join("out"), 3, &message);
+    }
+}
+
+/// A ledger field longer than `[ledger] max_field_bytes` rejects its row (named by file, line
+/// and column, the cell cut in the report) and the run goes on; a record longer than 128 × the
+/// limit (an unclosed quote running on) stops the run with an input error naming the line.
+#[test]
+fn hostile_ledger_fields_are_rejected_and_runaway_records_stop_the_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ledger = tmp.path().join("ledger.csv");
+    let header = "entry_id,posting_date,invoice_number,customer_id,amount,currency,description";
+    let long = "x".repeat(5000);
+    std::fs::write(
+        &ledger,
+        format!(
+            "{header}\nL-1,2025-03-01,,c1,1.00,EUR,short\nL-2,2025-03-01,,c1,2.00,EUR,{long}\nL-3,2025-03-01,,c1,3.00,EUR,fine\n"
+        ),
+    )
+    .unwrap();
+    let config = write_config(
+        tmp.path(),
+        &sample_snapshot(),
+        &[ledger.to_string_lossy().into_owned()],
+        "",
+    );
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("[ledger]\n", "[ledger]\nmax_field_bytes = 4096\n");
+    std::fs::write(&config, text).unwrap();
+    let out = tmp.path().join("out");
+    let o = reconcile_with(
+        &config,
+        &sample_snapshot(),
+        &["--out", out.to_str().unwrap()],
+    );
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let rejected = read_csv(&out.join("latest/rejected_ledger_rows.csv"));
+    assert_eq!(rejected.len(), 1, "{rejected:?}");
+    let r = &rejected[0];
+    assert_eq!((r["line"].as_str(), r["entry_id"].as_str()), ("3", "L-2"));
+    assert!(
+        r["reason"].starts_with("field too long: \"description\" is 5000 bytes")
+            && r["reason"].contains("max_field_bytes = 4096"),
+        "{r:?}"
+    );
+    assert!(
+        r["description"].ends_with("… (5000 bytes, cut)") && r["description"].len() < 300,
+        "{r:?}"
+    );
+
+    // an unclosed quote on line 3 runs past 128 × 100 bytes
+    std::fs::write(
+        &ledger,
+        format!(
+            "{header}\nL-1,2025-03-01,,c1,1.00,EUR,short\nL-2,2025-03-01,,c1,2.00,EUR,\"{}\n",
+            "y\n".repeat(10_000)
+        ),
+    )
+    .unwrap();
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("max_field_bytes = 4096", "max_field_bytes = 100");
+    std::fs::write(&config, text).unwrap();
+    fails(
+        &config,
+        &sample_snapshot(),
+        &tmp.path().join("out2"),
+        3,
+        &[
+            "ledger.csv:3:",
+            "a record longer than 12800 bytes (128 × [ledger] max_field_bytes)",
+        ],
+    );
 }

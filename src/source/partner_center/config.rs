@@ -75,6 +75,12 @@ pub(crate) struct PartnerCenterConfig {
     /// Also run the Graph unbilled-reconciliation export (current and last billing period, per
     /// currency of the listed invoices).
     pub(crate) unbilled: bool,
+    /// Most pages one paged listing (the invoice list, one invoice's feed) may take before the
+    /// fetch gives up: an API that never stops sending next links ends here.
+    pub(crate) max_pages: u32,
+    /// Longest `Retry-After` honoured, in seconds; a longer one fails the fetch (exit 4) instead
+    /// of sleeping through the night.
+    pub(crate) max_retry_after_secs: u64,
 }
 
 impl Default for PartnerCenterConfig {
@@ -95,6 +101,8 @@ impl Default for PartnerCenterConfig {
             export_deadline_secs: 3600,
             statement_pdf: false,
             unbilled: true,
+            max_pages: 100_000,
+            max_retry_after_secs: 300,
         }
     }
 }
@@ -108,6 +116,7 @@ impl PartnerCenterConfig {
                 u64::from(self.max_concurrency),
             ),
             ("partner_center.max_attempts", u64::from(self.max_attempts)),
+            ("partner_center.max_pages", u64::from(self.max_pages)),
             (
                 "partner_center.request_timeout_secs",
                 self.request_timeout_secs,
@@ -149,7 +158,12 @@ mod tests {
             "partner_center.line_items",
         );
         assert!(e.contains(r#""v3" is not "auto", "v1" or "v2""#), "{e}");
-        for key in ["max_concurrency", "max_attempts", "request_timeout_secs"] {
+        for key in [
+            "max_concurrency",
+            "max_attempts",
+            "request_timeout_secs",
+            "max_pages",
+        ] {
             let e = config_error(&format!("[partner_center]\n{key} = 0"), key);
             assert!(e.contains("must be at least 1"), "{e}");
         }

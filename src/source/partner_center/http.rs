@@ -14,7 +14,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::sync::Semaphore;
 
 use super::auth::{Audience, TokenCache, path_of};
-use super::retry::{Attempt, RetryPolicy, is_retryable, parse_retry_after, random_u64};
+use super::retry::{Attempt, RetryPolicy, is_retryable, random_u64};
 use crate::error::{Error, Result};
 
 /// Counters for the fetch summary.
@@ -96,18 +96,22 @@ pub(crate) struct Api {
     permits: Arc<Semaphore>,
     correlation_id: String,
     policy: RetryPolicy,
+    /// Longest response body [`Api::send`] reads (`[source] max_page_bytes`).
+    max_body_bytes: u64,
     /// Counters.
     pub(crate) stats: HttpStats,
 }
 
 impl Api {
-    /// A client allowing `max_concurrency` requests in flight.
+    /// A client allowing `max_concurrency` requests in flight, reading bodies of at most
+    /// `max_body_bytes`.
     pub(crate) fn new(
         http: reqwest::Client,
         raw_http: reqwest::Client,
         tokens: TokenCache,
         max_concurrency: usize,
         policy: RetryPolicy,
+        max_body_bytes: u64,
     ) -> Api {
         Api {
             http,
@@ -116,6 +120,7 @@ impl Api {
             permits: Arc::new(Semaphore::new(max_concurrency.max(1))),
             correlation_id: uuid::Uuid::new_v4().to_string(),
             policy,
+            max_body_bytes,
             stats: HttpStats::default(),
         }
     }
@@ -130,22 +135,49 @@ impl Api {
         &self.policy
     }
 
-    /// Sends `call` until it succeeds (2xx) or fails for good; the body is read in full.
+    /// Sends `call` until it succeeds (2xx) or fails for good; the body is read in full, up to
+    /// `[source] max_page_bytes` (a longer one fails the request for good).
     pub(crate) async fn send(&self, call: &Call) -> Result<Reply> {
-        self.with_retries(call, |resp| async move {
+        let too_long = || {
+            Error::Source(format!(
+                "{} {}: the response body is longer than [source] max_page_bytes = {} bytes: not a page the API sends",
+                call.method,
+                path_of(call.url.as_str()),
+                self.max_body_bytes
+            ))
+        };
+        self.with_retries(call, |mut resp| async move {
             let status = resp.status();
             let headers = resp.headers().clone();
-            match resp.bytes().await {
-                Ok(body) => Ok(Attempt::Done(Reply {
-                    status,
-                    headers,
-                    body,
-                })),
-                Err(e) => Ok(Attempt::Retry {
-                    wait: Duration::ZERO,
-                    why: format!("response cut off: {}", e.without_url()),
-                }),
+            if resp
+                .content_length()
+                .is_some_and(|n| n > self.max_body_bytes)
+            {
+                return Err(too_long());
             }
+            let mut body = bytes::BytesMut::new();
+            loop {
+                match resp.chunk().await {
+                    Ok(Some(chunk)) => {
+                        if (body.len() + chunk.len()) as u64 > self.max_body_bytes {
+                            return Err(too_long());
+                        }
+                        body.extend_from_slice(&chunk);
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        return Ok(Attempt::Retry {
+                            wait: Duration::ZERO,
+                            why: format!("response cut off: {}", e.without_url()),
+                        });
+                    }
+                }
+            }
+            Ok(Attempt::Done(Reply {
+                status,
+                headers,
+                body: body.freeze(),
+            }))
         })
         .await
     }
@@ -251,8 +283,10 @@ impl Api {
                 }
             } else if status == 429 {
                 self.stats.throttled.fetch_add(1, Ordering::Relaxed);
-                let ra = header(&resp, "Retry-After")
-                    .and_then(|v| parse_retry_after(&v, chrono::Utc::now()));
+                let ra = self
+                    .policy
+                    .retry_after(header(&resp, "Retry-After").as_deref(), where_)
+                    .map_err(|e| Error::Source(format!("{e} ({ids})")))?;
                 Attempt::Retry {
                     wait: self.policy.after_throttle(ra, attempt, random_u64()),
                     why: format!("HTTP 429 ({ids})"),

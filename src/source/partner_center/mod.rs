@@ -100,7 +100,7 @@ fn page_info(body: &[u8], what: &str) -> Result<PageInfoView> {
     let header_token = c.links.next.as_ref().and_then(|l| {
         l.headers
             .iter()
-            .find(|h| h.key.eq_ignore_ascii_case("MS-ContinuationToken"))
+            .find(|h| h.key.eq_ignore_ascii_case(CONTINUATION_HEADER))
             .map(|h| h.value.clone())
     });
     Ok(PageInfoView {
@@ -236,6 +236,7 @@ pub(crate) fn fetch(cfg: &Config, opts: FetchOptions) -> Result<FetchOutcome> {
         runtime.block_on(async { Ok::<_, Error>((build(true)?, build(false)?)) })?;
     let policy = RetryPolicy {
         max_attempts: pc.max_attempts,
+        max_retry_after: Duration::from_secs(pc.max_retry_after_secs),
         ..RetryPolicy::default()
     };
     let tokens = TokenCache::new(
@@ -249,7 +250,14 @@ pub(crate) fn fetch(cfg: &Config, opts: FetchOptions) -> Result<FetchOutcome> {
         },
         policy,
     );
-    let api = Api::new(http, blob_http, tokens, pc.max_concurrency as usize, policy);
+    let api = Api::new(
+        http,
+        blob_http,
+        tokens,
+        pc.max_concurrency as usize,
+        policy,
+        cfg.source.max_page_bytes,
+    );
     let writer = SnapshotWriter::new(&opts.dest)?;
     let started = chrono::Utc::now();
     let line_items = serde_json::to_value(pc.line_items).expect("line_items json");
@@ -429,6 +437,9 @@ async fn fetch_invoice_pages(ctx: &Ctx) -> Result<(Vec<Invoice>, HashMap<String,
                     "GET /v1/invoices page {n}: not an invoice collection: {e}"
                 ))
             })?;
+        if let Some(why) = ctx.cfg.source.limits().page_items_error(page.items.len()) {
+            return Err(Error::Source(format!("GET /v1/invoices page {n} {why}")));
+        }
         let info = PageInfoView {
             items: page.items.len(),
             next: page.links.next.as_ref().map(|_| ()),
@@ -443,12 +454,7 @@ async fn fetch_invoice_pages(ctx: &Ctx) -> Result<(Vec<Invoice>, HashMap<String,
             }
             None => break,
         }
-        if n >= 10_000 {
-            return Err(Error::Source(
-                "GET /v1/invoices: more than 10,000 pages; the API keeps returning next links"
-                    .into(),
-            ));
-        }
+        check_page_count(n, pc.max_pages, "GET /v1/invoices")?;
     }
     // a document listed at the top level and nested is fetched once (the first listing)
     let mut seen = std::collections::HashSet::new();
@@ -499,6 +505,21 @@ async fn fetch_invoice(ctx: &Arc<Ctx>, inv: &Invoice, date: Option<NaiveDate>) -
             .await?;
         ctx.writer
             .write(&format!("{folder}/statement.pdf"), &reply.body)?;
+    }
+    Ok(())
+}
+
+/// The request header that carries a seek feed's continuation token.
+const CONTINUATION_HEADER: &str = "MS-ContinuationToken";
+
+/// Stops a paged listing (`what`) that has taken `pages` pages and still has a next one, when
+/// that reaches `partner_center.max_pages`.
+fn check_page_count(pages: usize, max_pages: u32, what: &str) -> Result<()> {
+    if pages >= max_pages as usize {
+        return Err(Error::Source(format!(
+            "{what}: more than {max_pages} pages ([partner_center] max_pages); the API keeps \
+             returning next links"
+        )));
     }
     Ok(())
 }
@@ -566,23 +587,32 @@ async fn fetch_feed(ctx: &Ctx, id: &str, folder: &str, feed: Feed, currency: &st
             &format!("{folder}/lineitems/{feed_folder}/page-{n:04}.json"),
             &body,
         )?;
-        let view = page_info(&body, &format!("{feed_folder} page {n}"))?;
+        let what = format!("invoice {id} {feed_folder}: page {n}");
+        let view = page_info(&body, &what)?;
+        if let Some(why) = ctx.cfg.source.limits().page_items_error(view.items) {
+            return Err(Error::Source(format!("{what} {why}")));
+        }
         match next_request(&first, &paging, offset, &view)? {
             Some((url, token)) => {
+                let sent = call.headers.iter().find(|(k, _)| *k == CONTINUATION_HEADER);
+                if let (Some(token), Some((_, sent))) = (&token, sent)
+                    && token == sent
+                {
+                    return Err(Error::Source(format!(
+                        "{what}: the API returned the same continuation token twice (the one \
+                         this page was asked with): its paging never ends; try again later"
+                    )));
+                }
                 offset += view.items;
                 call.url = url;
                 call.headers = token
-                    .map(|t| vec![("MS-ContinuationToken", t)])
+                    .map(|t| vec![(CONTINUATION_HEADER, t)])
                     .unwrap_or_default();
             }
             None => break,
         }
         previous = Some(body);
-        if n >= 100_000 {
-            return Err(Error::Source(format!(
-                "{feed_folder}: more than 100,000 pages"
-            )));
-        }
+        check_page_count(n, pc.max_pages, &format!("invoice {id} {feed_folder}"))?;
     }
     Ok(())
 }
@@ -723,11 +753,14 @@ async fn run_export(ctx: &Arc<Ctx>, which: &str, body: Value, what: &str) -> Res
                 "the Graph export of {what} failed: {err}"
             )));
         }
-        let wait = poll
+        let retry_after = poll
             .headers
             .get("Retry-After")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| retry::parse_retry_after(v, chrono::Utc::now()))
+            .and_then(|v| v.to_str().ok());
+        let wait = ctx
+            .api
+            .policy()
+            .retry_after(retry_after, &format!("GET {}", op_url.path()))?
             .unwrap_or(Duration::from_secs(10));
         if Instant::now() + wait > deadline {
             return Err(Error::Source(format!(
@@ -746,7 +779,12 @@ async fn save_export(ctx: &Arc<Ctx>, id: &str, dir: &str, mut manifest: Value) -
     let folded = fold_member_names(&serde_json::to_vec(&manifest).expect("manifest json"));
     let parsed: ExportManifest = serde_json::from_slice(&folded)
         .map_err(|e| Error::Source(format!("the export manifest of {id} does not parse: {e}")))?;
-    if let Some(why) = parsed.blob_count_error() {
+    if let Some(why) = parsed.blob_count_error().or_else(|| {
+        ctx.cfg
+            .source
+            .limits()
+            .export_blobs_error(parsed.blobs.len())
+    }) {
         return Err(Error::Source(format!("the export manifest of {id}: {why}")));
     }
     let root = parsed

@@ -31,6 +31,9 @@ pub(crate) struct RetryPolicy {
     pub(crate) base: Duration,
     /// Upper bound of one wait.
     pub(crate) cap: Duration,
+    /// Longest `Retry-After` accepted (`partner_center.max_retry_after_secs`): a longer one ends
+    /// the request with an error instead of a sleep.
+    pub(crate) max_retry_after: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -39,6 +42,7 @@ impl Default for RetryPolicy {
             max_attempts: 6,
             base: Duration::from_millis(500),
             cap: Duration::from_secs(60),
+            max_retry_after: Duration::from_secs(300),
         }
     }
 }
@@ -89,6 +93,28 @@ impl RetryPolicy {
             }
         }
         Err(give_up(last))
+    }
+
+    /// The wait a `Retry-After` header value asks for (`None` when absent or unreadable), or the
+    /// error when it asks for longer than [`RetryPolicy::max_retry_after`]. `where_` names the
+    /// request.
+    pub(crate) fn retry_after(
+        &self,
+        value: Option<&str>,
+        where_: &str,
+    ) -> Result<Option<Duration>> {
+        let Some(value) = value else {
+            return Ok(None);
+        };
+        match parse_retry_after(value, Utc::now()) {
+            Some(d) if d > self.max_retry_after => Err(Error::Source(format!(
+                "{where_}: the API asks to wait {} s (Retry-After: {value:?}), more than \
+                 [partner_center] max_retry_after_secs = {}: giving up instead of sleeping; try again later",
+                d.as_secs(),
+                self.max_retry_after.as_secs()
+            ))),
+            d => Ok(d),
+        }
     }
 
     /// The wait after a 429 or a poll: the server's `Retry-After` when given (capped), else the backoff.
@@ -156,9 +182,8 @@ mod tests {
     #[test]
     fn backoff_grows_is_capped_and_jitter_stays_in_bounds() {
         let p = RetryPolicy {
-            max_attempts: 6,
-            base: Duration::from_millis(500),
             cap: Duration::from_secs(4),
+            ..RetryPolicy::default()
         };
         for attempt in 1..10 {
             let full = Duration::from_millis(500 * (1 << (attempt - 1).min(16))).min(p.cap);
@@ -185,6 +210,7 @@ mod tests {
             max_attempts: 3,
             base: Duration::ZERO,
             cap: Duration::ZERO,
+            ..RetryPolicy::default()
         };
         let retry = |n: u32| Attempt::Retry {
             wait: Duration::ZERO,
@@ -225,6 +251,30 @@ mod tests {
             .unwrap_err();
         assert_eq!(e.to_string(), "for good");
         assert_eq!(tries.into_inner(), 1, "an error is not retried");
+    }
+
+    #[test]
+    fn a_retry_after_beyond_the_maximum_is_an_error_naming_the_value_and_the_key() {
+        let p = RetryPolicy::default();
+        assert_eq!(p.retry_after(None, "GET /x").unwrap(), None);
+        assert_eq!(p.retry_after(Some("soon"), "GET /x").unwrap(), None);
+        assert_eq!(
+            p.retry_after(Some("300"), "GET /x").unwrap(),
+            Some(Duration::from_secs(300)),
+            "at the maximum: honoured"
+        );
+        let e = p
+            .retry_after(Some("999999999"), "GET /x")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("GET /x: the API asks to wait 999999999 s"),
+            "{e}"
+        );
+        assert!(
+            e.contains("Retry-After: \"999999999\"") && e.contains("max_retry_after_secs = 300"),
+            "{e}"
+        );
     }
 
     #[test]
