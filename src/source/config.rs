@@ -49,7 +49,10 @@ pub(crate) struct SourceConfig {
 impl SourceConfig {
     /// The ranges the numbers must be in: a limit of 0 would refuse every page.
     pub(crate) fn check(&self) -> Result<(), Invalid> {
+        // 0 would refuse every line, blob or page: never what a user means
         for (key, v) in [
+            ("source.max_line_bytes", self.max_line_bytes),
+            ("source.max_inflate_ratio", self.max_inflate_ratio),
             ("source.max_page_bytes", self.max_page_bytes),
             ("source.max_page_items", self.max_page_items),
             ("source.max_export_blobs", self.max_export_blobs),
@@ -150,8 +153,14 @@ mod tests {
     use crate::config::config_error;
 
     #[test]
-    fn page_limits_must_be_at_least_1() {
-        for key in ["max_page_bytes", "max_page_items", "max_export_blobs"] {
+    fn read_limits_must_be_at_least_1() {
+        for key in [
+            "max_line_bytes",
+            "max_inflate_ratio",
+            "max_page_bytes",
+            "max_page_items",
+            "max_export_blobs",
+        ] {
             let e = config_error(&format!("[source]\n{key} = 0"), key);
             assert!(e.contains("must be at least 1"), "{e}");
         }
