@@ -49,9 +49,9 @@ impl Lines {
             status: text("status")?,
             pc: amounts("pc_amount")?,
             ledger: amounts("ledger_amount")?,
-            order: (0..df.height() as u32).collect(),
+            order: Vec::new(),
         };
-        let mut order = std::mem::take(&mut lines.order);
+        let mut order: Vec<u32> = (0..df.height() as u32).collect();
         order.sort_by(|&a, &b| lines.cmp_rows(a as usize, &lines, b as usize));
         lines.order = order;
         Ok(lines)
